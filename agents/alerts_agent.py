@@ -1,0 +1,96 @@
+"""Alerts agent: ``articles.enriched`` -> evaluate rules -> ``alerts``.
+
+Per-story state (best tolls, sources seen, last alerts) lives in the Faust
+table ``story-state`` keyed by ``story_id``; the enriched topic is keyed by
+``story_id`` too, so the table is co-partitioned with the stream and every
+worker owns the stories of its partitions. Rules come from
+``WIREWATCH_RULES_FILE``; an invalid file stops the worker at start-up, and
+a changed file (or SIGHUP) is reloaded without a restart, keeping the old
+rules if the new ones are invalid.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from pathlib import Path
+from typing import Any
+
+from agents.app import Context
+from agents.stage import run_one, utcnow
+from pipeline import alerts
+from pipeline.codec import enriched_from_bytes, record_from_bytes, to_bytes
+from pipeline.errors import RuleError
+from pipeline.records import Alert, EnrichedArticle
+
+log = logging.getLogger(__name__)
+STAGE = "alerts"
+RELOAD_CHECK_SECONDS = 5.0
+
+
+class RuleBook:
+    """The current rule set, and the file it came from."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.mtime = path.stat().st_mtime
+        self.rules = alerts.load_rules(path.read_text(encoding="utf-8"), str(path))
+
+    def reload(self, force: bool = False) -> bool:
+        """Reload if the file changed (or ``force``); keep the old rules on error."""
+        try:
+            mtime = self.path.stat().st_mtime
+            if not force and mtime == self.mtime:
+                return False
+            rules = alerts.load_rules(self.path.read_text(encoding="utf-8"), str(self.path))
+        except (OSError, RuleError) as exc:
+            log.error("alert rules not reloaded, keeping the previous set: %s", exc)
+            return False
+        self.rules, self.mtime = rules, mtime
+        log.info("alert rules reloaded from %s", self.path)
+        return True
+
+
+def register(ctx: Context) -> Any:
+    settings = ctx.settings
+    alerts_topic = ctx.topic(settings.topics.alerts)
+    book = RuleBook(settings.rules_file)
+    table = ctx.app.Table("story-state", partitions=settings.partitions, key_type=bytes, value_type=bytes)
+    m = ctx.metrics
+
+    def evaluate(payload: bytes) -> tuple[EnrichedArticle, Any, tuple[Alert, ...]]:
+        record = enriched_from_bytes(payload)
+        raw_state = table.get(record.story_id.encode())
+        state = None if raw_state is None else record_from_bytes(alerts.StoryState, raw_state)
+        new_state, fired = alerts.evaluate_alerts(book.rules, record, state)
+        return record, new_state, fired
+
+    @ctx.app.agent(ctx.topic(settings.topics.enriched), name="wirewatch.alerts")
+    async def alerts_agent(stream: Any) -> None:
+        async for event in stream.events():
+            result = await run_one(ctx, STAGE, event, evaluate, event.value)
+            if result is None:
+                continue
+            record, new_state, fired = result
+            table[record.story_id.encode()] = to_bytes(new_state)
+            m.articles.labels(stage=STAGE, outcome="evaluated").inc()
+            for alert in fired:
+                await alerts_topic.send(key=alert.story_id.encode(), value=to_bytes(alert))
+                m.alerts.labels(rule=alert.rule, severity=alert.severity).inc()
+                latency = (utcnow() - record.article.received_at).total_seconds()
+                m.end_to_end_latency.labels(target="alert").observe(max(latency, 0.0))
+
+    @ctx.app.timer(RELOAD_CHECK_SECONDS)
+    async def reload_rules_if_changed() -> None:
+        book.reload()
+
+    @ctx.app.task
+    async def reload_rules_on_sighup() -> None:
+        with contextlib.suppress(NotImplementedError, RuntimeError):  # not on Windows
+            asyncio.get_running_loop().add_signal_handler(
+                signal.SIGHUP, lambda: book.reload(force=True))
+
+    return alerts_agent
+

@@ -1,0 +1,136 @@
+"""Builds the Faust app, its topics and its agents from one :class:`Settings`.
+
+This is the only module that turns settings into a running configuration:
+agent modules receive a :class:`Context` and register themselves explicitly
+(no autodiscovery, no import-time side effects).
+"""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import Executor
+from dataclasses import dataclass, field
+from typing import Any
+
+import faust
+from faust.transport.drivers import aiokafka as faust_aiokafka
+from prometheus_client import CollectorRegistry
+
+from agents.embedded import EMBEDDED_PRODUCER_MAX_BATCH_SIZE
+from agents.kafka import ssl_context, topic_partitions
+from agents.metrics import Metrics
+from agents.settings import Settings
+
+log = logging.getLogger(__name__)
+#: Keys and values are bytes everywhere: pipeline.codec is the only codec, so
+#: Faust never guesses a schema (see STYLE.md, principle 4). allow_empty lets
+#: a null value reach the agent, which dead-letters it.
+RAW_OPTIONS: dict[str, Any] = {"key_type": bytes, "value_type": bytes, "key_serializer": "raw",
+                               "value_serializer": "raw", "allow_empty": True}
+
+
+def raw_schema() -> faust.Schema:
+    """A fresh bytes-in, bytes-out schema (Faust mutates schemas it is given)."""
+    return faust.Schema(**RAW_OPTIONS)
+
+
+class _ConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
+    def _create_worker_consumer(self, transport: Any) -> Any:
+        consumer = super()._create_worker_consumer(transport)
+        # faust-streaming hard-codes fetch_max_wait_ms=1500 for the worker
+        # consumer (faust/transport/drivers/aiokafka.py). A fetch on a quiet
+        # partition then waits up to 1.5 s, once per stage: 4.5 s of latency
+        # over three stages. aiokafka reads the value when the consumer starts,
+        # so setting it on the unstarted consumer is enough.
+        consumer._fetch_max_wait_ms = self.app.conf.wirewatch_fetch_max_wait_ms
+        return consumer
+
+
+class _Consumer(faust_aiokafka.Consumer):
+    def _new_consumer_thread(self) -> faust_aiokafka.AIOKafkaConsumerThread:
+        return _ConsumerThread(self, loop=self.loop, beacon=self.beacon)
+
+
+class _Transport(faust_aiokafka.Transport):
+    Consumer = _Consumer
+
+
+class WirewatchApp(faust.App):
+    """faust.App with a consumer whose fetch wait comes from settings."""
+
+    def _new_transport(self) -> Any:
+        return _Transport(self.conf.broker_consumer, self)
+
+
+def _credentials(settings: Settings) -> Any:
+    if settings.kafka_sasl_mechanism:
+        return faust.SASLCredentials(
+            username=settings.kafka_sasl_username,
+            password=settings.kafka_sasl_password,
+            mechanism=settings.kafka_sasl_mechanism,
+            ssl_context=ssl_context(settings),
+        )
+    return ssl_context(settings)
+
+
+@dataclass
+class Context:
+    """What every agent needs: the app, settings, topics, metrics, tables and pools."""
+
+    settings: Settings
+    app: faust.App
+    metrics: Metrics
+    topics: dict[str, faust.TopicT] = field(default_factory=dict)
+    executor: Executor | None = None
+
+    def topic(self, name: str) -> faust.TopicT:
+        return self.topics[name]
+
+
+def build_app(settings: Settings, registry: CollectorRegistry | None = None) -> Context:
+    """Build the Faust app with every stage agent registered."""
+    from agents import (  # explicit registration, in pipeline order
+        alerts_agent,
+        casualties_agent,
+        dedup_agent,
+        entities_agent,
+        ingest_agent,
+    )
+
+    embedded = settings.broker_kind == "tansu"
+    options: dict[str, Any] = {}
+    if embedded:
+        # See agents/embedded.py: one record per producer batch, or tables
+        # recovered from changelogs on the embedded broker come back short.
+        options["producer_max_batch_size"] = EMBEDDED_PRODUCER_MAX_BATCH_SIZE
+    app = WirewatchApp(
+        settings.app_id,
+        broker=settings.broker.split(";"),
+        broker_credentials=_credentials(settings),
+        store=settings.store,
+        datadir=str(settings.data_dir),
+        autodiscover=False,
+        web_enabled=False,
+        key_serializer="raw",
+        value_serializer="raw",
+        topic_partitions=settings.partitions,
+        topic_replication_factor=settings.replication_factor,
+        topic_allow_declare=True,
+        consumer_auto_offset_reset="earliest",
+        broker_session_timeout=settings.session_timeout,
+        broker_heartbeat_interval=min(3.0, settings.session_timeout / 3),
+        broker_commit_every=100,
+        broker_commit_interval=1.0,
+        table_cleanup_interval=60.0,
+        producer_acks=-1,
+        stream_wait_empty=False,
+        **options,
+    )
+    app.conf.wirewatch_fetch_max_wait_ms = settings.fetch_max_wait_ms
+    context = Context(settings=settings, app=app,
+                      metrics=Metrics.create(registry or CollectorRegistry()))
+    for name, partitions in topic_partitions(settings).items():
+        context.topics[name] = app.topic(name, partitions=partitions, schema=raw_schema())
+    for module in (ingest_agent, dedup_agent, entities_agent, casualties_agent, alerts_agent):
+        module.register(context)
+    return context

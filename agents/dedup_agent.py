@@ -1,0 +1,80 @@
+"""De-duplication agent: ``articles.valid`` -> ``articles.unique`` or ``articles.duplicates``.
+
+State: every indexed article's :class:`~pipeline.dedup.IndexEntry` lives in
+the Faust table ``dedup-index`` (changelog-backed, so a restarted or
+replacement worker recovers it); the in-memory index the pure stage searches
+is rebuilt from that table before the first article is processed. The input
+topic has one partition, so there is one index and global look-up is exact.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from agents.app import Context
+from agents.stage import run_one, utcnow
+from pipeline import dedup
+from pipeline.codec import article_from_bytes, record_from_bytes, to_bytes
+from pipeline.records import EnrichedArticle, StageTimes
+
+STAGE = "dedup"
+#: Expire old entries every this many articles (cheap, and bounds memory).
+EXPIRE_EVERY = 256
+
+
+def register(ctx: Context) -> Any:
+    settings = ctx.settings
+    topics = settings.topics
+    unique, duplicates = ctx.topic(topics.unique), ctx.topic(topics.duplicates)
+    table = ctx.app.Table("dedup-index", partitions=1, key_type=bytes, value_type=bytes)
+    config = dedup.DedupConfig(window=timedelta(hours=settings.dedup_window_hours))
+    state: dict[str, Any] = {"index": None, "seen": 0, "latest": None}
+    m = ctx.metrics
+
+    def index() -> dedup.DedupIndex:
+        # Built lazily: the table is only complete once recovery has finished,
+        # which Faust guarantees before it delivers the first event.
+        if state["index"] is None:
+            rebuilt = dedup.DedupIndex(config)
+            for raw in table.values():
+                if raw is not None:
+                    rebuilt.restore(record_from_bytes(dedup.IndexEntry, raw))
+            state["index"] = rebuilt
+        return state["index"]
+
+    def check(payload: bytes) -> dedup.DedupResult:
+        return dedup.deduplicate(index(), article_from_bytes(payload))
+
+    @ctx.app.agent(ctx.topic(topics.valid), name="wirewatch.dedup")
+    async def dedup_agent(stream: Any) -> None:
+        async for event in stream.events():
+            result = await run_one(ctx, STAGE, event, check, event.value)
+            if result is None:
+                continue
+            if result.entry is not None:
+                table[result.entry.article_id.encode()] = to_bytes(result.entry)
+            record = EnrichedArticle(article=result.article, dedup=result.verdict,
+                                     times=StageTimes(deduplicated_at=utcnow()))
+            key = result.verdict.story_id.encode()
+            if result.verdict.is_duplicate:
+                await duplicates.send(key=key, value=to_bytes(record))
+                m.articles.labels(stage=STAGE, outcome="duplicate").inc()
+            else:
+                await unique.send(key=key, value=to_bytes(record))
+                m.articles.labels(stage=STAGE, outcome="unique").inc()
+            _expire(result.article.published_at)
+
+    def _expire(article_time: datetime) -> None:
+        latest = state["latest"]
+        state["latest"] = article_time if latest is None else max(latest, article_time)
+        state["seen"] += 1
+        if state["seen"] % EXPIRE_EVERY == 0:
+            for article_id in index().expire(state["latest"]):
+                table.pop(article_id.encode(), None)
+        m.dedup_index_entries.set(len(index()))
+        if state["seen"] % EXPIRE_EVERY == 1:
+            m.dedup_index_bytes.set(index().memory_bytes())
+
+    return dedup_agent
+

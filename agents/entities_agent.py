@@ -1,0 +1,105 @@
+"""Entity agent: ``articles.unique`` -> tag people, organisations, places -> ``articles.tagged``.
+
+The model is CPU-heavy, so articles are taken in batches (``take_events``,
+bounded by ``WIREWATCH_BATCH_SIZE`` and ``WIREWATCH_BATCH_TIMEOUT``) and
+tagged in a process pool (``WIREWATCH_ENTITY_WORKERS`` processes, each
+loading the model once): the event loop stays free for Kafka while the
+model runs on another core.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import time
+from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import replace
+from typing import Any
+
+from agents.app import Context
+from agents.stage import attempt, dead_letter, utcnow
+from pipeline import entities
+from pipeline.codec import enriched_from_bytes, to_bytes
+from pipeline.errors import TransientError
+from pipeline.records import EnrichedArticle, TaggedEntities
+
+STAGE = "entities"
+
+
+def _pool(ctx: Context) -> Executor:
+    if ctx.executor is None:
+        # spawn, not fork: the worker already runs threads (Faust's consumer).
+        ctx.executor = ProcessPoolExecutor(
+            max_workers=ctx.settings.entity_workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=entities.warm_up,
+        )
+    return ctx.executor
+
+
+def register(ctx: Context) -> Any:
+    settings = ctx.settings
+    tagged_topic = ctx.topic(settings.topics.tagged)
+    m = ctx.metrics
+
+    async def tag(records: list[EnrichedArticle]) -> list[TaggedEntities]:
+        loop = asyncio.get_running_loop()
+        articles = [r.article for r in records]
+
+        async def call() -> list[TaggedEntities]:
+            try:
+                return await loop.run_in_executor(_pool(ctx), entities.tag_entities_batch,
+                                                  articles)
+            except BrokenProcessPool as exc:
+                # A model process died (out of memory, killed): not the
+                # articles' fault. Start a new pool and retry the batch.
+                ctx.executor = None
+                raise TransientError(f"entities: model process died: {exc}") from exc
+
+        return await attempt(ctx, STAGE, call)
+
+    @ctx.app.task
+    async def start_model_processes() -> None:
+        # Load the model before the first article arrives, so the first
+        # batch does not wait for it and a broken model shows at start-up.
+        await asyncio.get_running_loop().run_in_executor(_pool(ctx), entities.warm_up)
+
+    async def tag_batch(events: list[Any]) -> list[tuple[Any, EnrichedArticle | None]]:
+        decoded: list[tuple[Any, EnrichedArticle]] = []
+        for event in events:
+            try:
+                decoded.append((event, enriched_from_bytes(event.value)))
+            except Exception as exc:  # noqa: BLE001 - dead-letter and go on
+                await dead_letter(ctx, STAGE, exc, event.value, event)
+        started = time.perf_counter()
+        try:
+            results = await tag([record for _, record in decoded])
+        except Exception:  # noqa: BLE001 - find the bad record(s) one by one
+            results = []
+            for event, record in decoded:
+                try:
+                    results.extend(await tag([record]))
+                except Exception as exc:  # noqa: BLE001
+                    await dead_letter(ctx, STAGE, exc, event.value, event)
+                    results.append(None)
+        m.stage_duration.labels(stage=STAGE).observe(time.perf_counter() - started)
+        now = utcnow()
+        return [
+            (event, None if result is None else replace(
+                record, entities=result, times=replace(record.times, tagged_at=now)))
+            for (event, record), result in zip(decoded, results, strict=True)
+        ]
+
+    @ctx.app.agent(ctx.topic(settings.topics.unique), name="wirewatch.entities")
+    async def entities_agent(stream: Any) -> None:
+        async for events in stream.take_events(settings.batch_size, settings.batch_timeout):
+            for _event, record in await tag_batch(list(events)):
+                if record is None:
+                    continue
+                await tagged_topic.send(key=record.story_id.encode(), value=to_bytes(record))
+                m.articles.labels(stage=STAGE, outcome="tagged").inc()
+                for entity in record.entities.entities:
+                    m.entities.labels(label=entity.label).inc()
+
+    return entities_agent

@@ -1,0 +1,115 @@
+"""Every Prometheus metric of a worker, in one place, with the registry injected.
+
+Names carry their unit (``_seconds``, ``_bytes``) and counters end in
+``_total``. Durations are observed in SECONDS (faust's own sensor records
+milliseconds into second buckets, faust-streaming/faust#260). ``pipeline/``
+never counts anything: stages return outcomes and agents count them here.
+
+Example:
+    >>> metrics = Metrics.create(CollectorRegistry())
+    >>> metrics.articles.labels(stage="dedup", outcome="duplicate").inc()
+"""
+
+from __future__ import annotations
+
+import platform
+from dataclasses import dataclass
+from importlib import metadata
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info
+
+#: End-to-end latency buckets, 5 ms to 60 s.
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
+#: Per-call stage time buckets: a regex stage takes ~1 ms, a model batch ~1 s.
+STAGE_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+
+STAGES = ("ingest", "dedup", "entities", "casualties", "alerts")
+
+
+@dataclass(frozen=True, slots=True)
+class Metrics:
+    """The worker's metrics; create one per registry."""
+
+    registry: CollectorRegistry
+    articles: Counter
+    stage_duration: Histogram
+    end_to_end_latency: Histogram
+    consumer_lag: Gauge
+    dead_letters: Counter
+    retries: Counter
+    alerts: Counter
+    entities: Counter
+    casualty_figures: Counter
+    dedup_index_entries: Gauge
+    dedup_index_bytes: Gauge
+    build: Info
+
+    @classmethod
+    def create(cls, registry: CollectorRegistry) -> Metrics:
+        """Register every metric in ``registry`` (a fresh one in tests)."""
+        metrics = cls(
+            registry=registry,
+            articles=Counter(
+                "wirewatch_articles", "Articles leaving each stage, by outcome "
+                "(ingest: valid|dead_lettered; dedup: unique|duplicate|dead_lettered; "
+                "entities: tagged|dead_lettered; casualties: enriched|dead_lettered; "
+                "alerts: evaluated|dead_lettered).",
+                ["stage", "outcome"], registry=registry),
+            stage_duration=Histogram(
+                "wirewatch_stage_duration_seconds",
+                "Time a stage spends on one call of its function (one article or one batch).",
+                ["stage"], buckets=STAGE_BUCKETS, registry=registry),
+            end_to_end_latency=Histogram(
+                "wirewatch_end_to_end_latency_seconds",
+                "From an article's received_at to its enriched record or its alert.",
+                ["target"], buckets=LATENCY_BUCKETS, registry=registry),
+            consumer_lag=Gauge(
+                "wirewatch_consumer_lag_messages",
+                "End offset minus committed offset, per input topic-partition of this worker.",
+                ["topic", "partition"], registry=registry),
+            dead_letters=Counter(
+                "wirewatch_dead_letters", "Records sent to the dead-letter topic.",
+                ["stage", "reason"], registry=registry),
+            retries=Counter(
+                "wirewatch_stage_retries", "Retries of retriable stage errors.",
+                ["stage"], registry=registry),
+            alerts=Counter(
+                "wirewatch_alerts", "Alerts published.", ["rule", "severity"],
+                registry=registry),
+            entities=Counter(
+                "wirewatch_entities_extracted", "Canonical entities extracted, by type.",
+                ["label"], registry=registry),
+            casualty_figures=Counter(
+                "wirewatch_casualty_figures_extracted", "Casualty figures extracted.",
+                ["category"], registry=registry),
+            dedup_index_entries=Gauge(
+                "wirewatch_dedup_index_entries", "Articles held in the de-duplication index.",
+                registry=registry),
+            dedup_index_bytes=Gauge(
+                "wirewatch_dedup_index_bytes", "Approximate memory of the de-duplication index.",
+                registry=registry),
+            build=Info("wirewatch_build", "Version of wirewatch and its runtime.",
+                       registry=registry),
+        )
+        metrics.build.info(_build_info())
+        return metrics
+
+
+def _build_info() -> dict[str, str]:
+    try:
+        version = metadata.version("wirewatch")
+    except metadata.PackageNotFoundError:  # running from a source tree
+        version = "source"
+    return {
+        "version": version,
+        "python": platform.python_version(),
+        "faust": _version("faust-streaming"),
+        "aiokafka": _version("aiokafka"),
+    }
+
+
+def _version(name: str) -> str:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "none"

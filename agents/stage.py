@@ -1,0 +1,94 @@
+"""How every agent runs its stage function on one event: retry, dead-letter, count.
+
+Agents never die on one record (faust-streaming/faust#175): a retriable
+error is retried with a bounded exponential backoff; anything else, including
+a bug in a stage function, sends the record to the dead-letter topic with the
+stage and the reason, and the agent goes on with the next record.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timezone
+from typing import Any, TypeVar
+
+from agents.app import Context
+from pipeline.codec import to_bytes
+from pipeline.errors import PipelineError
+from pipeline.records import DeadLetter
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+#: Backoff before each retry of a retriable error; its length bounds the retries.
+RETRY_DELAYS = (0.1, 0.5, 2.0)
+#: Longest reason kept; a reason never carries the whole record (it may be 10 MB).
+MAX_REASON_CHARS = 500
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def reason_of(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    if not isinstance(exc, PipelineError):
+        text = f"unexpected {type(exc).__name__}: {text}"
+    return text if len(text) <= MAX_REASON_CHARS else text[:MAX_REASON_CHARS] + "..."
+
+
+async def dead_letter(ctx: Context, stage: str, exc: BaseException, payload: bytes | None,
+                      event: Any = None) -> None:
+    """Publish a DeadLetter for ``payload`` and count it."""
+    message = getattr(event, "message", None)
+    record = DeadLetter(
+        stage=stage,
+        reason=reason_of(exc),
+        payload=payload or b"",
+        failed_at=utcnow(),
+        error=type(exc).__name__,
+        topic=getattr(message, "topic", None),
+        partition=getattr(message, "partition", None),
+        offset=getattr(message, "offset", None),
+    )
+    log.warning("%s: dead-lettered %s[%s]@%s: %s", stage, record.topic, record.partition,
+                record.offset, record.reason)
+    await ctx.topic(ctx.settings.topics.deadletter).send(value=to_bytes(record))
+    ctx.metrics.dead_letters.labels(stage=stage, reason=type(exc).__name__).inc()
+    ctx.metrics.articles.labels(stage=stage, outcome="dead_lettered").inc()
+
+
+async def attempt(ctx: Context, stage: str, call: Callable[[], Awaitable[T]]) -> T:
+    """Await ``call()``, retrying retriable PipelineErrors with a bounded backoff."""
+    for delay in (*RETRY_DELAYS, None):
+        try:
+            return await call()
+        except PipelineError as exc:
+            if not exc.retriable or delay is None:
+                raise
+            ctx.metrics.retries.labels(stage=stage).inc()
+            log.info("%s: retrying in %.1fs after %s", stage, delay, exc)
+            await asyncio.sleep(delay)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+async def run_one(ctx: Context, stage: str, event: Any, fn: Callable[..., T],
+                  *args: Any) -> T | None:
+    """Run the synchronous stage function ``fn(*args)`` for ``event``.
+
+    Returns its result, or None after dead-lettering the event.
+    """
+    async def call() -> T:
+        return fn(*args)
+
+    started = time.perf_counter()
+    try:
+        return await attempt(ctx, stage, call)
+    except Exception as exc:  # noqa: BLE001 - any failure must not end the agent
+        await dead_letter(ctx, stage, exc, event.value, event)
+        return None
+    finally:
+        ctx.metrics.stage_duration.labels(stage=stage).observe(time.perf_counter() - started)

@@ -1,0 +1,89 @@
+"""Running the Faust worker in-process, with optional companion services.
+
+``wirewatch worker`` runs the stage agents only; ``wirewatch run`` adds the
+embedded broker, a replay of ``seeds/`` and an alert printer as services of
+the same worker, so Ctrl-C stops everything in order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from typing import Any
+
+import faust
+from mode import Service
+from prometheus_client import CollectorRegistry, start_http_server
+
+from agents.app import Context, build_app
+from agents.kafka import create_topics
+from agents.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class BackgroundJob(Service):
+    """A coroutine run once as a service of the worker (replay, alert printer)."""
+
+    def __init__(self, name: str, job: Callable[[], Awaitable[Any]], **kwargs: Any) -> None:
+        self.job_name = name
+        self._job = job
+        super().__init__(**kwargs)
+
+    @property
+    def label(self) -> str:
+        return self.job_name
+
+    async def on_started(self) -> None:
+        self.add_future(self._run())
+
+    async def _run(self) -> None:
+        try:
+            await self._job()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("%s failed", self.job_name)
+
+
+@contextlib.contextmanager
+def metrics_server(settings: Settings, registry: CollectorRegistry) -> Iterator[int]:
+    """Serve /metrics on settings.metrics_host:metrics_port; yields the port."""
+    server, thread = start_http_server(settings.metrics_port, settings.metrics_host,
+                                       registry=registry)
+    port = int(server.server_address[1])
+    log.info("metrics on http://%s:%d/metrics", settings.metrics_host, port)
+    try:
+        yield port
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+def run_worker(settings: Settings, jobs: Sequence[tuple[str, Callable[[], Awaitable[Any]]]] = (),
+               loglevel: str | None = None,
+               on_ready: Callable[[Context, int], None] | None = None) -> None:
+    """Create the topics, then run the worker (and ``jobs``) until stopped."""
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    created = loop.run_until_complete(create_topics(settings))
+    if created:
+        log.info("created topics: %s", ", ".join(created))
+    registry = CollectorRegistry()
+    context = build_app(settings, registry)
+    services = [BackgroundJob(name, job, loop=loop) for name, job in jobs]
+    with metrics_server(settings, registry) as port:
+        if on_ready is not None:
+            on_ready(context, port)
+        worker = faust.Worker(
+            context.app, *services, loop=loop, loglevel=loglevel or settings.log_level,
+            redirect_stdouts=False, override_logging=True,
+        )
+        try:
+            worker.execute_from_commandline()
+        finally:
+            if context.executor is not None:
+                context.executor.shutdown(wait=False, cancel_futures=True)

@@ -1,0 +1,201 @@
+"""Fixtures for tests against a real broker and real worker processes.
+
+The session starts the embedded Tansu broker on a free 127.0.0.1 port (or
+uses ``WIREWATCH_BROKER`` when set, e.g. a real Kafka). Each test gets its own
+topic prefix and app id, so tests share the broker but nothing else. Workers
+run as real ``wirewatch worker`` processes, so tests can kill -9 them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from agents import kafka
+from agents.embedded import EmbeddedBroker
+from agents.settings import Settings
+
+REPO = Path(__file__).resolve().parents[2]
+SEEDS = REPO / "seeds"
+SEED_ARTICLE = SEEDS / "000_26a858c8e60dbca3.txt"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/integration" in str(item.fspath):
+            item.add_marker(pytest.mark.integration)
+
+
+@dataclass
+class Broker:
+    """The session's broker: its URL, its kind, and the process if embedded."""
+
+    url: str
+    kind: str
+    embedded: EmbeddedBroker | None = None
+
+
+@pytest.fixture(scope="session")
+def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broker]:
+    external = os.environ.get("WIREWATCH_BROKER")
+    if external:
+        yield Broker(external, os.environ.get("WIREWATCH_BROKER_KIND", "kafka"))
+        return
+    log_path = tmp_path_factory.mktemp("broker") / "tansu.log"
+    with EmbeddedBroker.start(log_path=log_path) as embedded:
+        yield Broker(embedded.url, "tansu", embedded)
+
+
+@pytest.fixture
+def settings(broker: Broker, tmp_path: Path) -> Settings:
+    """Settings for one test: its own topics, consumer group and state folder."""
+    url, kind = broker.url, broker.kind
+    run = uuid.uuid4().hex[:8]
+    return Settings.from_env({
+        "WIREWATCH_BROKER": url,
+        "WIREWATCH_BROKER_KIND": kind,
+        "WIREWATCH_APP_ID": f"ww-test-{run}",
+        "WIREWATCH_TOPIC_PREFIX": f"t{run}.",
+        "WIREWATCH_PARTITIONS": "2",
+        "WIREWATCH_DATA_DIR": str(tmp_path / "state"),
+        "WIREWATCH_METRICS_PORT": "0",
+        "WIREWATCH_BATCH_TIMEOUT": "0.05",
+    })
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """The WIREWATCH_* variables that reproduce ``settings`` in a child process."""
+    return {
+        "WIREWATCH_BROKER": settings.broker,
+        "WIREWATCH_BROKER_KIND": settings.broker_kind,
+        "WIREWATCH_APP_ID": settings.app_id,
+        "WIREWATCH_TOPIC_PREFIX": settings.topic_prefix,
+        "WIREWATCH_PARTITIONS": str(settings.partitions),
+        "WIREWATCH_DATA_DIR": str(settings.data_dir),
+        "WIREWATCH_METRICS_PORT": str(settings.metrics_port),
+        "WIREWATCH_BATCH_TIMEOUT": str(settings.batch_timeout),
+        "WIREWATCH_RULES_FILE": str(settings.rules_file),
+    }
+
+
+@dataclass
+class WorkerProcess:
+    """A ``wirewatch worker`` child process and its log."""
+
+    process: subprocess.Popen[bytes]
+    log_path: Path
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def kill(self) -> None:
+        """kill -9: no shutdown, no commit."""
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(10)
+
+    def terminate(self, timeout: float = 60) -> int:
+        """SIGTERM: the worker's clean shutdown."""
+        self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout)
+
+
+@pytest.fixture
+def start_worker(settings: Settings, tmp_path: Path) -> Iterator[Any]:
+    """Start a worker process: ``start_worker(extra_env=None, prelude=None)``.
+
+    ``prelude`` is Python code run in the worker before it starts (a test uses
+    it to inject a fault into a stage function).
+    """
+    workers: list[WorkerProcess] = []
+
+    def start(extra_env: dict[str, str] | None = None, prelude: str | None = None,
+              settings_: Settings | None = None) -> WorkerProcess:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("WIREWATCH_")}
+        env |= settings_env(settings_ or settings) | (extra_env or {})
+        env["PYTHONUNBUFFERED"] = "1"
+        log_path = tmp_path / f"worker-{len(workers)}.log"
+        code = (prelude or "") + "\nimport sys\nfrom agents.cli import main\n" \
+            "sys.exit(main(['worker', '--log-level', 'info']))\n"
+        with log_path.open("wb") as out:
+            process = subprocess.Popen(  # noqa: S603
+                [sys.executable, "-c", code], env=env, cwd=REPO, stdout=out,
+                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        worker = WorkerProcess(process, log_path)
+        workers.append(worker)
+        return worker
+
+    yield start
+    for worker in workers:
+        if worker.alive():
+            worker.process.send_signal(signal.SIGTERM)
+            try:
+                worker.process.wait(30)
+            except subprocess.TimeoutExpired:
+                worker.process.kill()
+                worker.process.wait()
+
+
+async def produce(settings: Settings, payloads: list[bytes | None],
+                  keys: list[bytes | None] | None = None) -> None:
+    """Publish raw payloads to articles.raw, in order."""
+    producer = kafka.producer(settings, embedded=settings.broker_kind == "tansu",
+                              max_request_size=16 * 1024 * 1024)
+    await producer.start()
+    try:
+        for index, payload in enumerate(payloads):
+            key = keys[index] if keys else None
+            await producer.send_and_wait(settings.topics.raw, payload, key=key)
+    finally:
+        await producer.stop()
+
+
+async def read_topic(settings: Settings, topic: str, *, expect: int | None = None,
+                     timeout: float = 90.0, idle: float = 3.0) -> list[Any]:
+    """Every message on ``topic`` from the start.
+
+    Returns once ``expect`` messages have arrived and the topic has then been
+    quiet for ``idle`` seconds (so extra, unexpected messages are caught too),
+    or when ``timeout`` passes.
+    """
+    consumer = kafka.consumer(settings, topic, fetch_max_wait_ms=100)
+    await consumer.start()
+    messages: list[Any] = []
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    last = loop.time()
+    try:
+        while loop.time() < deadline:
+            batches = await consumer.getmany(timeout_ms=200)
+            for records in batches.values():
+                messages.extend(records)
+                if records:
+                    last = loop.time()
+            enough = expect is None or len(messages) >= expect
+            if enough and loop.time() - last >= idle:
+                break
+    finally:
+        await consumer.stop()
+    return messages
+
+
+def wait_for(predicate: Any, timeout: float, interval: float = 0.5) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return False

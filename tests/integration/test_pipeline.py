@@ -1,0 +1,74 @@
+"""The whole pipeline end to end on a real broker, with a real worker process."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from agents.replay import replay
+from pipeline.codec import alert_from_bytes, dead_letter_from_bytes, enriched_from_bytes
+from tests.integration.conftest import SEED_ARTICLE, read_topic
+
+EXPECTED_ENTITIES = {"Russia", "Sergei Lavrov", "Syria", "Bashar al-Assad", "Damascus", "Idlib"}
+
+
+async def test_seed_article_is_enriched_alerted_once_and_its_replay_is_a_duplicate(
+        settings, start_worker):
+    worker = start_worker()
+    first = await replay(settings, [SEED_ARTICLE], show_progress=False)
+    assert first.sent == 1 and not first.errors
+
+    enriched = await read_topic(settings, settings.topics.enriched, expect=1, timeout=120)
+    assert len(enriched) == 1, worker.log()[-3000:]
+    record = enriched_from_bytes(enriched[0].value)
+    assert record.article.id == SEED_ARTICLE.stem
+    names = {entity.name for entity in record.entities.entities}
+    assert EXPECTED_ENTITIES <= names, sorted(names)
+    killed = [f for f in record.casualties.figures if f.category == "killed"]
+    assert any(f.low >= 5000 for f in killed), killed
+    # The seed file repeats its whole body; dedup removes the second copy.
+    assert record.dedup.repeated_paragraphs_removed > 0
+    assert record.article.body.count("Sergei Lavrov") == 1
+
+    alerts = await read_topic(settings, settings.topics.alerts, expect=1, timeout=60)
+    assert len(alerts) >= 1
+    first_alerts = [alert_from_bytes(m.value) for m in alerts]
+    assert all(a.article_id == SEED_ARTICLE.stem for a in first_alerts)
+    assert len({a.id for a in first_alerts}) == len(first_alerts)
+
+    # The same article again: a duplicate, and nothing new downstream.
+    again = await replay(settings, [SEED_ARTICLE], show_progress=False)
+    assert again.sent == 1
+    duplicates = await read_topic(settings, settings.topics.duplicates, expect=1, timeout=60)
+    assert len(duplicates) == 1
+    duplicate = enriched_from_bytes(duplicates[0].value)
+    assert duplicate.dedup.is_duplicate
+    assert duplicate.dedup.duplicate_of == SEED_ARTICLE.stem
+    assert len(await read_topic(settings, settings.topics.enriched, idle=3)) == 1
+    assert len(await read_topic(settings, settings.topics.alerts, idle=1)) == len(alerts)
+
+    # Accounting: valid + dead-lettered = sent; unique + duplicates = valid.
+    valid = await read_topic(settings, settings.topics.valid, idle=1)
+    dead = await read_topic(settings, settings.topics.deadletter, idle=1)
+    unique = await read_topic(settings, settings.topics.unique, idle=1)
+    assert len(valid) + len(dead) == first.sent + again.sent == 2
+    assert len(unique) + len(duplicates) == len(valid)
+    assert worker.alive(), worker.log()[-3000:]
+
+
+async def test_bad_input_is_dead_lettered_and_the_next_article_still_flows(
+        settings, start_worker):
+    from tests.integration.conftest import produce
+
+    worker = start_worker()
+    good = (b'{"id": "good-1", "source": "test", "headline": "Flood kills 12 in Dhaka", '
+            b'"body": "At least 12 people were killed when floods hit Dhaka, officials said."}')
+    await produce(settings, [b"not json", b'{"id": 7}', b'{"id": "x", "body": ""}',
+                             b"\xff\xfe{bad utf8", None, good])
+    dead = await read_topic(settings, settings.topics.deadletter, expect=5, timeout=120)
+    letters = [dead_letter_from_bytes(m.value) for m in dead]
+    assert Counter(letter.stage for letter in letters) == {"ingest": 5}
+    assert all(letter.reason for letter in letters)
+    assert {letter.payload for letter in letters} >= {b"not json", b"\xff\xfe{bad utf8"}
+    enriched = await read_topic(settings, settings.topics.enriched, expect=1, timeout=120)
+    assert [enriched_from_bytes(m.value).article.id for m in enriched] == ["good-1"]
+    assert worker.alive(), worker.log()[-3000:]
