@@ -18,10 +18,12 @@ import signal
 from pathlib import Path
 from typing import Any
 
+from agents import kafka
 from agents.app import Context
+from agents.recent import RecentIds
 from agents.stage import run_one, utcnow
 from pipeline import alerts
-from pipeline.codec import enriched_from_bytes, record_from_bytes, to_bytes
+from pipeline.codec import alert_from_bytes, enriched_from_bytes, record_from_bytes, to_bytes
 from pipeline.errors import RuleError
 from pipeline.records import Alert, EnrichedArticle
 
@@ -57,8 +59,25 @@ def register(ctx: Context) -> Any:
     settings = ctx.settings
     alerts_topic = ctx.topic(settings.topics.alerts)
     book = RuleBook(settings.rules_file)
-    table = ctx.app.Table("story-state", partitions=settings.partitions, key_type=bytes, value_type=bytes)
+    table = ctx.app.Table("story-state", partitions=settings.partitions,
+                          key_type=bytes, value_type=bytes)
     m = ctx.metrics
+
+    published: RecentIds | None = None
+
+    async def already_published() -> RecentIds:
+        # At-least-once: after a crash the records since the last commit are
+        # processed again. Alert ids are deterministic, so reading the ids
+        # already on the alerts topic (alerts are few) makes publishing
+        # idempotent: a re-processed article cannot put an alert there twice.
+        nonlocal published
+        if published is None:
+            values = await kafka.recent_values(settings, settings.topics.alerts)
+            published = RecentIds()
+            for value in values:
+                published.add(alert_from_bytes(value).id)
+            log.info("alerts: %d alerts already published", len(published))
+        return published
 
     def evaluate(payload: bytes) -> tuple[EnrichedArticle, Any, tuple[Alert, ...]]:
         record = enriched_from_bytes(payload)
@@ -74,13 +93,20 @@ def register(ctx: Context) -> Any:
             if result is None:
                 continue
             record, new_state, fired = result
-            table[record.story_id.encode()] = to_bytes(new_state)
-            m.articles.labels(stage=STAGE, outcome="evaluated").inc()
             for alert in fired:
-                await alerts_topic.send(key=alert.story_id.encode(), value=to_bytes(alert))
+                if not (await already_published()).add(alert.id):
+                    continue
+                # Wait for the broker's ack before the state records that the
+                # alert went out: a crash in between then repeats the alert
+                # (dropped above by its id) instead of losing it.
+                delivery = await alerts_topic.send(key=alert.story_id.encode(),
+                                                   value=to_bytes(alert))
+                await delivery
                 m.alerts.labels(rule=alert.rule, severity=alert.severity).inc()
                 latency = (utcnow() - record.article.received_at).total_seconds()
                 m.end_to_end_latency.labels(target="alert").observe(max(latency, 0.0))
+            table[record.story_id.encode()] = to_bytes(new_state)
+            m.articles.labels(stage=STAGE, outcome="evaluated").inc()
 
     @ctx.app.timer(RELOAD_CHECK_SECONDS)
     async def reload_rules_if_changed() -> None:

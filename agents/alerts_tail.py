@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
-from collections import OrderedDict
 from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import TextIO
@@ -19,6 +18,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from agents import kafka
+from agents.recent import RecentIds
 from agents.settings import Settings
 from pipeline.codec import alert_from_bytes, to_bytes
 from pipeline.errors import InvalidRecord
@@ -27,8 +27,6 @@ from pipeline.records import Alert
 log = logging.getLogger(__name__)
 SEVERITIES = ("info", "warning", "critical")
 COLOURS = {"info": "cyan", "warning": "yellow", "critical": "bold red"}
-#: How many alert ids to remember for dropping repeats.
-SEEN_IDS = 100_000
 
 
 def format_alert(alert: Alert) -> str:
@@ -49,19 +47,6 @@ def format_alert(alert: Alert) -> str:
     return "\n".join(lines)
 
 
-class _Repeats:
-    def __init__(self) -> None:
-        self.ids: OrderedDict[str, None] = OrderedDict()
-
-    def seen(self, alert_id: str) -> bool:
-        if alert_id in self.ids:
-            return True
-        self.ids[alert_id] = None
-        if len(self.ids) > SEEN_IDS:
-            self.ids.popitem(last=False)
-        return False
-
-
 async def tail_alerts(settings: Settings, *, as_json: bool = False,
                       since: datetime | None = None, min_severity: str = "info",
                       from_beginning: bool = True, idle_exit: float | None = None,
@@ -76,7 +61,7 @@ async def tail_alerts(settings: Settings, *, as_json: bool = False,
                               auto_offset_reset="earliest" if from_beginning else "latest")
     console = Console(file=out, highlight=False, soft_wrap=True)
     threshold = SEVERITIES.index(min_severity)
-    repeats = _Repeats()
+    repeats = RecentIds()
     printed = 0
     await consumer.start()
     try:
@@ -93,7 +78,7 @@ async def tail_alerts(settings: Settings, *, as_json: bool = False,
                         log.warning("alerts: skipped an unreadable record at offset %d: %s",
                                     message.offset, exc)
                         continue
-                    if (repeats.seen(alert.id)
+                    if (not repeats.add(alert.id)
                             or SEVERITIES.index(alert.severity) < threshold
                             or (since is not None and alert.created_at < since)):
                         continue

@@ -17,7 +17,7 @@ from faust.transport.drivers import aiokafka as faust_aiokafka
 from prometheus_client import CollectorRegistry
 
 from agents.embedded import EMBEDDED_PRODUCER_MAX_BATCH_SIZE
-from agents.kafka import ssl_context, topic_partitions
+from agents.kafka import max_message_bytes, ssl_context, topic_partitions
 from agents.metrics import Metrics
 from agents.settings import Settings
 
@@ -124,6 +124,11 @@ def build_app(settings: Settings, registry: CollectorRegistry | None = None) -> 
         table_cleanup_interval=60.0,
         producer_acks=-1,
         stream_wait_empty=False,
+        # Room for an article at the body limit plus its entities and figures;
+        # a real Kafka's topics need max.message.bytes at least this large
+        # (create_topics sets it on the topics wirewatch creates).
+        producer_max_request_size=max_message_bytes(settings),
+        consumer_max_fetch_size=max_message_bytes(settings),
         **options,
     )
     app.conf.wirewatch_fetch_max_wait_ms = settings.fetch_max_wait_ms

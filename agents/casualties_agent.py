@@ -10,7 +10,7 @@ from dataclasses import replace
 from typing import Any
 
 from agents.app import Context
-from agents.stage import run_one, utcnow
+from agents.stage import emit, run_one, utcnow
 from pipeline import casualties
 from pipeline.codec import enriched_from_bytes, to_bytes
 from pipeline.records import EnrichedArticle
@@ -35,7 +35,9 @@ def register(ctx: Context) -> Any:
             record = await run_one(ctx, STAGE, event, enrich, event.value)
             if record is None:
                 continue
-            await enriched_topic.send(key=record.story_id.encode(), value=to_bytes(record))
+            if not await emit(ctx, STAGE, enriched_topic, record.story_id.encode(),
+                              to_bytes(record), event):
+                continue
             m.articles.labels(stage=STAGE, outcome="enriched").inc()
             for figure in record.casualties.figures:
                 m.casualty_figures.labels(category=figure.category).inc()

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from agents.app import Context
-from agents.stage import run_one, utcnow
+from agents.stage import emit, run_one, utcnow
 from pipeline import dedup
 from pipeline.codec import article_from_bytes, record_from_bytes, to_bytes
 from pipeline.records import EnrichedArticle, StageTimes
@@ -57,12 +57,10 @@ def register(ctx: Context) -> Any:
             record = EnrichedArticle(article=result.article, dedup=result.verdict,
                                      times=StageTimes(deduplicated_at=utcnow()))
             key = result.verdict.story_id.encode()
-            if result.verdict.is_duplicate:
-                await duplicates.send(key=key, value=to_bytes(record))
-                m.articles.labels(stage=STAGE, outcome="duplicate").inc()
-            else:
-                await unique.send(key=key, value=to_bytes(record))
-                m.articles.labels(stage=STAGE, outcome="unique").inc()
+            outcome = "duplicate" if result.verdict.is_duplicate else "unique"
+            target = duplicates if result.verdict.is_duplicate else unique
+            if await emit(ctx, STAGE, target, key, to_bytes(record), event):
+                m.articles.labels(stage=STAGE, outcome=outcome).inc()
             _expire(result.article.published_at)
 
     def _expire(article_time: datetime) -> None:

@@ -18,7 +18,7 @@ from dataclasses import replace
 from typing import Any
 
 from agents.app import Context
-from agents.stage import attempt, dead_letter, utcnow
+from agents.stage import attempt, dead_letter, emit, utcnow
 from pipeline import entities
 from pipeline.codec import enriched_from_bytes, to_bytes
 from pipeline.errors import TransientError
@@ -94,10 +94,11 @@ def register(ctx: Context) -> Any:
     @ctx.app.agent(ctx.topic(settings.topics.unique), name="wirewatch.entities")
     async def entities_agent(stream: Any) -> None:
         async for events in stream.take_events(settings.batch_size, settings.batch_timeout):
-            for _event, record in await tag_batch(list(events)):
-                if record is None:
+            for event, record in await tag_batch(list(events)):
+                if record is None or not await emit(ctx, STAGE, tagged_topic,
+                                                    record.story_id.encode(),
+                                                    to_bytes(record), event):
                     continue
-                await tagged_topic.send(key=record.story_id.encode(), value=to_bytes(record))
                 m.articles.labels(stage=STAGE, outcome="tagged").inc()
                 for entity in record.entities.entities:
                     m.entities.labels(label=entity.label).inc()

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from agents.app import Context
-from agents.stage import run_one, utcnow
+from agents.stage import emit, run_one, utcnow
 from pipeline import ingest
 from pipeline.codec import to_bytes
 from pipeline.errors import InvalidRecord
@@ -35,7 +35,7 @@ def register(ctx: Context) -> Any:
             article = await run_one(ctx, STAGE, event, validate, event.value)
             if article is None:
                 continue
-            await valid.send(key=article.id.encode(), value=to_bytes(article))
-            articles.labels(stage=STAGE, outcome="valid").inc()
+            if await emit(ctx, STAGE, valid, article.id.encode(), to_bytes(article), event):
+                articles.labels(stage=STAGE, outcome="valid").inc()
 
     return ingest_agent

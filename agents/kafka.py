@@ -12,7 +12,7 @@ import logging
 import ssl
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaConnectionError, TopicAlreadyExistsError
 
@@ -62,6 +62,11 @@ def consumer(settings: Settings, *topics: str, **extra: Any) -> AIOKafkaConsumer
     return AIOKafkaConsumer(*topics, **(options | extra))
 
 
+def max_message_bytes(settings: Settings) -> int:
+    """Largest record wirewatch writes: an enriched article at the body limit."""
+    return 4 * settings.max_body_bytes + 1024 * 1024
+
+
 def topic_partitions(settings: Settings) -> dict[str, int]:
     """Every topic wirewatch uses, with its partition count.
 
@@ -96,7 +101,8 @@ async def create_topics(settings: Settings, timeout: float = 60.0) -> list[str]:
     try:
         existing = set(await admin.list_topics())
         wanted = [
-            NewTopic(name, num_partitions=count, replication_factor=settings.replication_factor)
+            NewTopic(name, num_partitions=count, replication_factor=settings.replication_factor,
+                     topic_configs={"max.message.bytes": str(max_message_bytes(settings))})
             for name, count in topic_partitions(settings).items()
             if name not in existing
         ]
@@ -108,3 +114,33 @@ async def create_topics(settings: Settings, timeout: float = 60.0) -> list[str]:
         return [t.name for t in wanted]
     finally:
         await admin.close()
+
+
+async def recent_values(settings: Settings, topic: str,
+                                 per_partition: int = 10_000) -> list[bytes]:
+    """The values of the last ``per_partition`` records of every partition of ``topic``."""
+    client = consumer(settings, enable_auto_commit=False)
+    await client.start()
+    values: list[bytes] = []
+    try:
+        if topic not in await client.topics():  # also loads the topic's metadata
+            return values
+        partitions = client.partitions_for_topic(topic) or set()
+        tps = [TopicPartition(topic, p) for p in sorted(partitions)]
+        client.assign(tps)
+        ends = await client.end_offsets(tps)
+        starts = await client.beginning_offsets(tps)
+        for tp in tps:
+            client.seek(tp, max(starts[tp], ends[tp] - per_partition))
+        remaining = {tp for tp in tps if ends[tp] > starts[tp]}
+        while remaining:
+            batches = await client.getmany(*remaining, timeout_ms=1000)
+            if not batches:
+                break
+            for tp, records in batches.items():
+                values.extend(r.value for r in records if r.value is not None)
+                if records and records[-1].offset + 1 >= ends[tp]:
+                    remaining.discard(tp)
+    finally:
+        await client.stop()
+    return values

@@ -9,11 +9,15 @@ stage and the reason, and the agent goes on with the next record.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timezone
 from typing import Any, TypeVar
+
+from aiokafka.errors import KafkaError
+from faust.exceptions import ProducerSendError
 
 from agents.app import Context
 from pipeline.codec import to_bytes
@@ -27,6 +31,9 @@ T = TypeVar("T")
 RETRY_DELAYS = (0.1, 0.5, 2.0)
 #: Longest reason kept; a reason never carries the whole record (it may be 10 MB).
 MAX_REASON_CHARS = 500
+#: Payload bytes a dead letter keeps (base64 makes them 4/3 larger on the wire,
+#: which must stay under the producer's 1 MB request limit).
+MAX_DEAD_LETTER_PAYLOAD = 512 * 1024
 
 
 def utcnow() -> datetime:
@@ -44,19 +51,27 @@ async def dead_letter(ctx: Context, stage: str, exc: BaseException, payload: byt
                       event: Any = None) -> None:
     """Publish a DeadLetter for ``payload`` and count it."""
     message = getattr(event, "message", None)
+    payload = payload or b""
     record = DeadLetter(
         stage=stage,
         reason=reason_of(exc),
-        payload=payload or b"",
+        payload=payload[:MAX_DEAD_LETTER_PAYLOAD],
         failed_at=utcnow(),
         error=type(exc).__name__,
         topic=getattr(message, "topic", None),
         partition=getattr(message, "partition", None),
         offset=getattr(message, "offset", None),
+        payload_size=len(payload),
+        payload_sha256=hashlib.sha256(payload).hexdigest(),
+        payload_truncated=len(payload) > MAX_DEAD_LETTER_PAYLOAD,
     )
     log.warning("%s: dead-lettered %s[%s]@%s: %s", stage, record.topic, record.partition,
                 record.offset, record.reason)
-    await ctx.topic(ctx.settings.topics.deadletter).send(value=to_bytes(record))
+    try:
+        await ctx.topic(ctx.settings.topics.deadletter).send(value=to_bytes(record))
+    except Exception:  # noqa: BLE001 - the agent must outlive a failed dead letter
+        log.exception("%s: could not publish the dead letter for %s[%s]@%s", stage,
+                      record.topic, record.partition, record.offset)
     ctx.metrics.dead_letters.labels(stage=stage, reason=type(exc).__name__).inc()
     ctx.metrics.articles.labels(stage=stage, outcome="dead_lettered").inc()
 
@@ -92,3 +107,19 @@ async def run_one(ctx: Context, stage: str, event: Any, fn: Callable[..., T],
         return None
     finally:
         ctx.metrics.stage_duration.labels(stage=stage).observe(time.perf_counter() - started)
+
+
+async def emit(ctx: Context, stage: str, topic: Any, key: bytes, value: bytes,
+               event: Any) -> bool:
+    """Send a stage's output; a record the broker refuses is dead-lettered instead.
+
+    Returns True when sent. Faust raises on a record over the producer's (or
+    the broker's) size limit; without this the agent would crash and be
+    restarted by its supervisor on the same record.
+    """
+    try:
+        await topic.send(key=key, value=value)
+    except (ProducerSendError, KafkaError) as exc:
+        await dead_letter(ctx, stage, exc, event.value, event)
+        return False
+    return True

@@ -195,7 +195,13 @@ class Alert:
 
 @dataclass(frozen=True, slots=True)
 class DeadLetter:
-    """A record that could not be processed, with why and where."""
+    """A record that could not be processed, with why and where.
+
+    ``payload`` keeps the original bytes up to a limit (a 10 MB record must
+    not make the dead letter itself too large to publish); ``payload_size``
+    and ``payload_sha256`` describe the whole original, and ``topic``,
+    ``partition`` and ``offset`` say where to read it again.
+    """
 
     stage: str
     reason: str
@@ -205,4 +211,7 @@ class DeadLetter:
     topic: str | None = None
     partition: int | None = None
     offset: int | None = None
+    payload_size: int = 0
+    payload_sha256: str = ""
+    payload_truncated: bool = False
     schema_version: int = SCHEMA_VERSION

@@ -1,0 +1,241 @@
+"""Bad input, stage faults, crashes and broker outages: nothing lost, nothing let in.
+
+Every test ends with the accounting the service promises: each article sent
+is enriched, marked duplicate or dead-lettered (by id), and the worker is
+still running.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections import Counter
+from datetime import datetime, timezone
+from pathlib import Path
+
+import orjson
+import pytest
+from aiokafka import TopicPartition
+
+from agents import kafka
+from agents.embedded import EmbeddedBroker
+from agents.settings import Settings
+from pipeline.codec import alert_from_bytes, dead_letter_from_bytes, enriched_from_bytes
+from pipeline.wire import parse_jsonl
+from tests.conftest import require_eval_file
+from tests.integration.conftest import produce, read_topic
+
+GOOD = {"source": "test", "headline": "Flood kills 12 in Dhaka",
+        "body": "At least 12 people were killed when floods hit Dhaka, officials said."}
+
+
+def article(article_id: str, **fields: object) -> bytes:
+    return orjson.dumps(GOOD | {"id": article_id} | fields)
+
+
+async def topic_size(settings: Settings, topic: str) -> int:
+    """Records on ``topic`` (sum of end offsets; exact with one-record batches)."""
+    client = kafka.consumer(settings)
+    await client.start()
+    try:
+        await client.topics()
+        partitions = client.partitions_for_topic(topic) or set()
+        tps = [TopicPartition(topic, p) for p in partitions]
+        return sum((await client.end_offsets(tps)).values()) if tps else 0
+    finally:
+        await client.stop()
+
+
+async def outcome_ids(settings: Settings) -> dict[str, list[str]]:
+    """Article ids on each outcome topic (with repeats, if any)."""
+    topics = settings.topics
+    enriched = [enriched_from_bytes(m.value).article.id
+                for m in await read_topic(settings, topics.enriched, idle=1)]
+    duplicates = [enriched_from_bytes(m.value).article.id
+                  for m in await read_topic(settings, topics.duplicates, idle=1)]
+    dead = []
+    for message in await read_topic(settings, topics.deadletter, idle=1):
+        letter = dead_letter_from_bytes(message.value)
+        try:
+            dead.append(orjson.loads(letter.payload)["id"])
+        except (orjson.JSONDecodeError, KeyError, TypeError):
+            dead.append(f"<unparseable {letter.offset}>")
+    return {"enriched": enriched, "duplicates": duplicates, "dead": dead}
+
+
+async def wait_accounted(settings: Settings, expected: int, timeout: float) -> None:
+    """Wait until the outcome topics hold at least ``expected`` records."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    topics = settings.topics
+    while loop.time() < deadline:
+        total = 0
+        for topic in (topics.enriched, topics.duplicates, topics.deadletter):
+            total += await topic_size(settings, topic)
+        if total >= expected:
+            return
+        await asyncio.sleep(1.0)
+
+
+def assert_each_accounted_once(ids: dict[str, list[str]], sent: list[str]) -> None:
+    enriched, duplicates, dead = (set(ids[k]) for k in ("enriched", "duplicates", "dead"))
+    assert enriched | duplicates | dead == set(sent)
+    assert not enriched & duplicates and not enriched & dead and not duplicates & dead
+
+
+def reuters_payloads(count: int) -> list[bytes]:
+    path = require_eval_file("reuters21578/reuters21578.jsonl")
+    payloads = []
+    with path.open(encoding="utf-8") as handle:
+        lines = [next(handle) for _ in range(count)]
+    for item in parse_jsonl("".join(lines), str(path)):
+        if not isinstance(item, Exception):
+            payloads.append(orjson.dumps(item.payload(datetime.now(timezone.utc))))
+    return payloads
+
+
+async def test_bad_input_matrix(settings, start_worker):
+    worker = start_worker({"WIREWATCH_MAX_BODY_BYTES": str(1024 * 1024)})
+    cases = {
+        "not-json": b"{ this is not json",
+        "wrong-shape": b"[1, 2, 3]",
+        "wrong-types": orjson.dumps({"id": 42, "body": ["x"]}),
+        "missing-body": orjson.dumps({"id": "missing-body", "headline": "h"}),
+        "empty-body": article("empty-body", body="   "),
+        "too-big": article("too-big", body="word " * 300_000),
+        "invalid-utf8": b'{"id": "invalid-utf8", "body": "caf\xe9"}',
+        "future": article("future", published_at="2999-01-01T00:00:00Z"),
+        "year-zero": article("year-zero", published_at="0000-01-01T00:00:00Z"),
+        "ten-mb": article("ten-mb", body="x" * 10 * 1024 * 1024),
+        "null-value": None,
+    }
+    accepted = {
+        "html": article("html", body="<p>At least <b>12</b> killed&nbsp;in Dhaka\x07.</p>"),
+        "same-id-1": article("same-id", body="A bus crash near Lahore killed 9 people."),
+        "same-id-2": article("same-id", body="Floods in Sylhet displaced 5,000 families."),
+        "null-key": article("null-key", body="A fire in Chittagong injured 14 workers."),
+    }
+    # Every record has a key but "null-key"; "null-value" is a tombstone (key, no value).
+    names = list(cases) + list(accepted)
+    await produce(settings, list(cases.values()) + list(accepted.values()),
+                  keys=[None if name == "null-key" else name.encode() for name in names])
+    letters = [dead_letter_from_bytes(m.value) for m in
+               await read_topic(settings, settings.topics.deadletter, expect=len(cases),
+                                timeout=120)]
+    assert len(letters) == len(cases), [letter.reason for letter in letters]
+    assert all(letter.stage == "ingest" and letter.reason for letter in letters)
+    reasons = " | ".join(letter.reason for letter in letters)
+    for fragment in ("not valid JSON", "expected a JSON object", "must be a string",
+                     "missing field 'body'", "empty body", "over the size limit",
+                     "out of range", "no value"):
+        assert fragment in reasons
+    # Payload bytes are kept as they came; a 10 MB body never reaches a log line.
+    assert {letter.payload for letter in letters} >= {cases["not-json"], cases["invalid-utf8"]}
+    assert "word word word" not in worker.log()
+    enriched = [enriched_from_bytes(m.value) for m in
+                await read_topic(settings, settings.topics.enriched, expect=4, timeout=120)]
+    by_id = Counter(record.article.id for record in enriched)
+    assert by_id == {"html": 1, "same-id": 2, "null-key": 1}
+    html = next(r for r in enriched if r.article.id == "html")
+    assert html.article.body == "At least 12 killed in Dhaka."
+    assert worker.alive(), worker.log()[-3000:]
+
+
+FAULT_PRELUDE = """
+import pipeline.casualties as _casualties
+from pipeline.errors import TransientError
+_real = _casualties.extract_casualties
+_attempts = {"n": 0}
+def _faulty(text, entities=None):
+    if "FAULT-INJECT" in text:
+        raise RuntimeError("injected fault")
+    if "FLAKY" in text:
+        _attempts["n"] += 1
+        if _attempts["n"] <= 2:
+            raise TransientError("casualties: injected transient failure")
+    return _real(text, entities)
+_casualties.extract_casualties = _faulty
+"""
+
+
+async def test_a_stage_that_raises_dead_letters_one_record_and_retries_transient_errors(
+        settings, start_worker):
+    worker = start_worker(prelude=FAULT_PRELUDE)
+    await produce(settings, [
+        article("before", body="A landslide in Nepal killed 7 villagers."),
+        article("faulty", body="FAULT-INJECT: a bridge collapse killed 3 in Peru."),
+        article("flaky", body="FLAKY: a mine blast in Chile killed 4 workers."),
+        article("after", body="Storms in Manila injured 20 people."),
+    ])
+    enriched = await read_topic(settings, settings.topics.enriched, expect=3, timeout=120)
+    assert sorted(enriched_from_bytes(m.value).article.id for m in enriched) == \
+        ["after", "before", "flaky"]
+    letters = [dead_letter_from_bytes(m.value) for m in
+               await read_topic(settings, settings.topics.deadletter, expect=1, idle=1)]
+    assert [(x.stage, x.error) for x in letters] == [("casualties", "RuntimeError")]
+    assert "injected fault" in letters[0].reason
+    assert "retrying" in worker.log()
+    assert worker.alive()
+
+
+async def _replay_kill_restart(settings, start_worker, how: signal.Signals) -> None:
+    payloads = reuters_payloads(5000)
+    sent = [orjson.loads(p)["id"] for p in payloads]
+    first = start_worker()
+    await produce(settings, payloads)
+    # Stop the worker once about a fifth has gone through.
+    await wait_accounted(settings, len(sent) // 5, timeout=300)
+    if how == signal.SIGKILL:
+        first.kill()
+    else:
+        assert first.terminate() == 0, first.log()[-3000:]
+    second = start_worker()
+    await wait_accounted(settings, len(sent), timeout=600)
+    await asyncio.sleep(3)  # let anything re-processed land too
+    ids = await outcome_ids(settings)
+    assert_each_accounted_once(ids, sent)
+    alert_ids = [alert_from_bytes(m.value).id
+                 for m in await read_topic(settings, settings.topics.alerts, idle=1)]
+    assert len(alert_ids) == len(set(alert_ids))
+    if how == signal.SIGTERM:
+        # A clean shutdown committed what it had done: nothing was processed twice.
+        assert len(ids["enriched"]) == len(set(ids["enriched"]))
+    print(f"\naccounting after {how.name}: sent {len(sent)}, "
+          + ", ".join(f"{k} {len(set(v))} ids ({len(v)} records)" for k, v in ids.items())
+          + f", alerts {len(alert_ids)}")
+    assert second.alive(), second.log()[-3000:]
+
+
+@pytest.mark.slow
+async def test_kill_9_mid_replay_then_restart_accounts_for_every_article(settings, start_worker):
+    await _replay_kill_restart(settings, start_worker, signal.SIGKILL)
+
+
+@pytest.mark.slow
+async def test_sigterm_mid_replay_commits_and_loses_nothing(settings, start_worker):
+    await _replay_kill_restart(settings, start_worker, signal.SIGTERM)
+
+
+@pytest.mark.slow
+async def test_broker_frozen_for_20_s_mid_replay(tmp_path: Path, start_worker):
+    with EmbeddedBroker.start(log_path=tmp_path / "frozen-broker.log") as broker:
+        env = {"WIREWATCH_BROKER": broker.url, "WIREWATCH_BROKER_KIND": "tansu",
+               "WIREWATCH_APP_ID": "ww-freeze", "WIREWATCH_TOPIC_PREFIX": "freeze.",
+               "WIREWATCH_PARTITIONS": "2", "WIREWATCH_DATA_DIR": str(tmp_path / "state"),
+               "WIREWATCH_METRICS_PORT": "0"}
+        settings = Settings.from_env(env)
+        payloads = reuters_payloads(1500)
+        sent = [orjson.loads(p)["id"] for p in payloads]
+        worker = start_worker(settings_=settings)
+        await produce(settings, payloads)
+        await wait_accounted(settings, len(sent) // 4, timeout=300)
+        broker.pause()
+        await asyncio.sleep(20)
+        broker.resume()
+        await wait_accounted(settings, len(sent), timeout=600)
+        await asyncio.sleep(3)
+        ids = await outcome_ids(settings)
+        assert_each_accounted_once(ids, sent)
+        print(f"\naccounting after a 20 s freeze: sent {len(sent)}, "
+              + ", ".join(f"{k} {len(set(v))} ids ({len(v)} records)" for k, v in ids.items()))
+        assert worker.alive(), worker.log()[-3000:]
