@@ -75,7 +75,7 @@ def _since(text: str) -> datetime:
 
 
 def build_parser(load_eval: bool = True) -> argparse.ArgumentParser:
-    """The parser; ``load_eval`` imports the evaluation modules for their options."""
+    """The parser; ``load_eval`` imports the eval and bench modules for their options."""
     parser = _Parser(
         prog="wirewatch",
         description="Streaming news monitoring: de-duplicates wire articles, tags people, "
@@ -159,6 +159,16 @@ def build_parser(load_eval: bool = True) -> argparse.ArgumentParser:
         if load_eval:
             _configure_eval(task, task_parser)
 
+    bench = commands.add_parser(
+        "bench", help="benchmark: broker ceiling, each stage, a plain loop and the pipeline",
+        description="Measure throughput, latency, CPU and memory on the embedded broker, "
+                    "replaying Reuters-21578-format JSONL; prints markdown tables and a JSON "
+                    "line. Takes several minutes.")
+    if load_eval:
+        from bench.run import configure as configure_bench
+
+        configure_bench(bench)
+
     commands.add_parser("settings", help="list the WIREWATCH_* variables and their defaults",
                         description="List every WIREWATCH_* variable, its default and meaning.")
     return parser
@@ -194,7 +204,7 @@ def _require_broker(settings: Settings, command: str) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     # Only `eval` needs its modules' options; the other commands start faster without them.
-    parser = build_parser(load_eval=bool(argv) and argv[0] == "eval")
+    parser = build_parser(load_eval=bool(argv) and argv[0] in {"eval", "bench"})
     args = parser.parse_args(argv)
     try:
         settings = _settings(args)
@@ -208,6 +218,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                       file=sys.stderr)
                 return 2
             return int(importlib.import_module(args.eval_module).run(args))
+        if args.command == "bench":
+            from bench.run import run as run_bench
+
+            return run_bench(args)
         if args.command == "run":
             from agents.run import run_service
 
