@@ -125,9 +125,8 @@ class CasualtyFigure:
     attribution: str | None = None
     time_frame: str | None = None
     sentence_start: int = 0  # offset of ``sentence`` in the article text
-    background: bool = (
-        False  # what a protest is about ("protest over the killing of 2"), not the event
-    )
+    # True for what a protest is about ("a rally over the killing of 2"), not the event
+    background: bool = False
 
 
 @dataclass(frozen=True, slots=True)

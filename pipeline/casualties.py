@@ -1,0 +1,212 @@
+"""Casualty figures: who was killed, injured, kidnapped... how many, per whom, since when.
+
+:func:`extract_casualties` reads an article's text sentence by sentence with
+compiled rules (no model, no download) and returns a :class:`CasualtyReport`.
+
+How a figure is found. A *trigger* word names the category ("killed",
+"wounded", "abducted", "deaths", "death toll"...). A count is linked to it by
+the first rule that applies: the object of an active verb ("killed 5
+people"); the subject of a passive, adjectival or intransitive trigger ("5
+people were killed", "3 dead", "two died"); a count before a noun ("4
+deaths") or after "of" ("the deaths of 4 people"); the count after a toll
+("the death toll rose to 12"); and, without any count, a singular subject or
+object ("a soldier was killed", "gunmen killed a policeman") counts 1.
+Coordinated counts add up ("three soldiers and two civilians were killed" is
+5), a total before "including" wins ("five people, including four children").
+Not counts: ages ("Smith, 25,", "a 15-year-old"), years, times, units,
+"father of three", "one of the six". Case does not matter (MUC-4 wire copy is
+ALL CAPS). "killed or wounded" gives no figure (the split is unknown).
+
+Qualifiers (``CasualtyFigure.qualifier``) and their ranges:
+
+* ``exact``: "12 people" -> low = high = 12.
+* ``at_least``: "at least 12" -> low 12, high None (open-ended).
+* ``more_than``: "more than 5,000" / "over 5,000" -> low 5,000, high None
+  (low is the stated number, not number + 1, so it matches the text).
+* ``about``: "about / nearly / some / an estimated 12" -> low = high = 12.
+* ``up_to``: "up to / as many as 12" -> low 1, high 12.
+* ``fewer_than``: "fewer than 12" -> low 1, high 11.
+* ``range``: "10 to 15", "10-15", "between 10 and 15" -> low 10, high 15.
+* ``vague``: "dozens" 12, "scores" 20, "hundreds" 100, "thousands" 1,000,
+  "several" / "a handful" 3, "a few" / "a couple" 2 (ACLED-like conservative
+  lower bounds), high None.
+* ``none``: negation or zero ("no one was killed", "no casualties") -> 0, 0.
+
+"casualties" with a count is read as killed (as ACLED's notes use it); "no
+casualties" gives a zero figure for both killed and injured. "shot" alone is
+``injured`` ("shot at" is nothing); "shot dead", "shot and killed", "fatally
+shot" are ``killed``; "suffered injuries", "in critical condition" are one
+injured unless a count is given. "affected" needs an explicit count of people.
+
+Each figure also carries its victim group (civilians, soldiers, police,
+children, women, militants, protesters, journalists, workers, migrants) when a
+group word is in its phrase, the attribution of its sentence ("according to
+X", "X said"), the sentence's time frame ("since March", "in the past week")
+and ``cumulative`` (True when that time frame makes it a running total).
+
+Article-level toll (``CasualtyReport.tolls``), per category:
+
+0. Background figures (``background=True``: what a protest is about, "a
+   rally against the killing of two students", or what an event came after /
+   retaliated for) never make the toll.
+1. Negated (zero) figures count only when the category has no other figure;
+   an incident toll stated as such ("the death toll rose to 12",
+   "fatalities coded as 0") wins over every other figure (the last one if
+   several).
+2. Incident figures are preferred; cumulative ones are used only if a
+   category has nothing else, and the two kinds are never added.
+3. Within one sentence, distinct figures of a category add up ("10 militants
+   were killed ... and 4 soldiers were killed" is 14).
+4. Across sentences the largest sentence total wins (headline and body repeat
+   the same toll), except that a figure marked as additional ("also",
+   "another", "more", "additional", "further") is added to the running toll;
+   of equal totals the attributed one is kept.
+   A summed toll keeps the span and sentence of its largest part.
+5. Injured: a count of people *shot* includes the dead ("8 men shot, 2
+   dead" is 6 injured), so a toll of shot people has the killed toll taken
+   off, unless it says "more" ("2 killed and 7 more shot"); an explicit
+   wounded/injured toll wins when it is larger.
+
+Example:
+    >>> report = extract_casualties("Two people were killed and 18 were wounded.")
+    >>> [(f.category, f.low) for f in report.tolls]
+    [('killed', 2), ('injured', 18)]
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from pipeline._casualties_context import sentences
+from pipeline._casualties_lexicon import ADDITIVE, MAY_HOLD_TRIGGER, NUMBER_RE
+from pipeline._casualties_rules import find_figures
+from pipeline.records import CasualtyFigure, CasualtyReport, TaggedEntities
+
+__all__ = ["extract_casualties"]
+
+_SHOT = re.compile(r"\b(?:shot|shoots|shooting|gunshot)\b(?!\s+and\s+(?:wounded|injured))")
+_TOLL = re.compile(r"\btoll\b|\bcoded as\b")
+
+
+def extract_casualties(text: str, entities: TaggedEntities | None = None) -> CasualtyReport:
+    """Find every casualty figure in ``text`` and the article-level toll per category.
+
+    ``entities`` (the entity stage's output for the same text) is accepted for
+    the agent's convenience but not used: the attribution rules already keep
+    the speaker's phrase ("the UN", "The official SANA agency").
+
+    Example:
+        >>> toll = extract_casualties("The UN says the war has killed 5,000 people.").tolls[0]
+        >>> (toll.category, toll.low, toll.attribution)
+        ('killed', 5000, 'The UN')
+    """
+    del entities  # see docstring
+    lower = _lower(text)
+    if MAY_HOLD_TRIGGER.search(lower) is None:  # most wire copy: nothing to read
+        return CasualtyReport()
+    figures: list[CasualtyFigure] = []
+    for sentence in sentences(text, lower):
+        figures.extend(find_figures(sentence))
+    return CasualtyReport(figures=tuple(figures), tolls=_tolls(figures))
+
+
+def _lower(text: str) -> str:
+    # Offsets must stay valid: a few characters (e.g. "İ") lower to two.
+    lower = text.lower()
+    if len(lower) == len(text):
+        return lower
+    return "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
+
+
+def _tolls(figures: list[CasualtyFigure]) -> tuple[CasualtyFigure, ...]:
+    tolls = {
+        c: _toll([f for f in figures if f.category == c])
+        for c in dict.fromkeys(f.category for f in figures)
+    }
+    if tolls.get("injured") is not None:
+        tolls["injured"] = _injured_toll(
+            [f for f in figures if f.category == "injured"], tolls.get("killed")
+        )
+    return tuple(toll for toll in tolls.values() if toll is not None)
+
+
+def _injured_toll(
+    figures: list[CasualtyFigure], killed: CasualtyFigure | None
+) -> CasualtyFigure | None:
+    # "8 men shot, 2 dead": a count of people shot includes the dead, so the
+    # wounded are the shot minus the killed (unless it says "7 more shot").
+    wounded = [f for f in figures if not _SHOT.search(f.text.lower())]
+    shot = _toll([f for f in figures if f not in wounded])
+    if (
+        shot is None
+        or killed is None
+        or killed.qualifier == "none"
+        or ADDITIVE.search(shot.text.lower())
+    ):
+        return _toll(figures)
+    net = replace(
+        shot,
+        low=max(shot.low - killed.low, 0),
+        high=None if shot.high is None else max(shot.high - killed.low, 0),
+    )
+    best = _toll(wounded)
+    if best is None or best.qualifier == "none" or net.low > best.low:
+        return net
+    return best
+
+
+def _toll(figures: list[CasualtyFigure]) -> CasualtyFigure | None:
+    figures = [f for f in figures if not f.background]
+    positive = [f for f in figures if f.qualifier != "none"]
+    if not positive:
+        return figures[0] if figures else None
+    pool = [f for f in positive if not f.cumulative] or positive
+    tolls = [f for f in figures if not f.cumulative and _TOLL.search(f.text.lower())]
+    if tolls:  # a stated toll ("the death toll rose to 12") is the best single figure
+        return tolls[-1]
+    by_sentence: dict[int, list[CasualtyFigure]] = {}
+    for figure in pool:
+        by_sentence.setdefault(figure.sentence_start, []).append(figure)
+    total: CasualtyFigure | None = None
+    for group in by_sentence.values():
+        summed = _sum(group)
+        if total is None:
+            total = summed
+        elif any(_additional(f) for f in group):
+            total = _sum([total, summed], one_sentence=False)
+        elif summed.low > total.low or (summed.low == total.low and _better_sourced(summed, total)):
+            total = summed
+    return total
+
+
+def _better_sourced(figure: CasualtyFigure, than: CasualtyFigure) -> bool:
+    # Same count twice (headline and body): keep the one that says who says so.
+    return figure.attribution is not None and than.attribution is None
+
+
+def _additional(figure: CasualtyFigure) -> bool:
+    # "One soldier was also killed", "two more people died": the words of the
+    # figure and the few before it (a singular figure spans its trigger only).
+    at = figure.start - figure.sentence_start
+    return (
+        ADDITIVE.search(figure.sentence[max(0, at - 25) : at].lower() + " " + figure.text.lower())
+        is not None
+    )
+
+
+def _sum(figures: list[CasualtyFigure], *, one_sentence: bool = True) -> CasualtyFigure:
+    largest = max(figures, key=lambda f: f.low)
+    if one_sentence:  # counts without a number ("a man was shot") may name one victim twice
+        numbered = [f for f in figures if NUMBER_RE.search(f.text.lower())]
+        figures = numbered + [f for f in figures if f not in numbered][:1]
+    if len(figures) == 1:
+        return figures[0]
+    highs = [f.high for f in figures]
+    qualifiers = {f.qualifier for f in figures}
+    return replace(
+        largest,
+        low=sum(f.low for f in figures),
+        high=None if None in highs else sum(h for h in highs if h is not None),
+        qualifier=qualifiers.pop() if len(qualifiers) == 1 else "at_least",
+    )
