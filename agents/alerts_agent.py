@@ -37,6 +37,8 @@ class RuleBook:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        if not path.is_file():
+            raise RuleError(f"alert rules file not found: {path} (set WIREWATCH_RULES_FILE)")
         self.mtime = path.stat().st_mtime
         self.rules = alerts.load_rules(path.read_text(encoding="utf-8"), str(path))
 
