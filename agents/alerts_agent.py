@@ -21,6 +21,7 @@ from typing import Any
 from agents import kafka
 from agents.app import Context
 from agents.recent import RecentIds
+from agents.webhook import WebhookSink
 from agents.stage import run_one, utcnow
 from pipeline import alerts
 from pipeline.codec import alert_from_bytes, enriched_from_bytes, record_from_bytes, to_bytes
@@ -64,6 +65,15 @@ def register(ctx: Context) -> Any:
     table = ctx.app.Table("story-state", partitions=settings.partitions,
                           key_type=bytes, value_type=bytes)
     m = ctx.metrics
+    webhook = None
+    if settings.webhook_url:
+        webhook = WebhookSink(settings.webhook_url, timeout=settings.webhook_timeout,
+                              on_outcome=lambda outcome: m.webhook_deliveries.labels(
+                                  outcome=outcome).inc())
+
+        @ctx.app.task
+        async def deliver_webhooks() -> None:
+            await webhook.run()
 
     published: RecentIds | None = None
 
@@ -105,6 +115,8 @@ def register(ctx: Context) -> Any:
                                                    value=to_bytes(alert))
                 await delivery
                 m.alerts.labels(rule=alert.rule, severity=alert.severity).inc()
+                if webhook is not None:
+                    webhook.offer(alert)
                 latency = (utcnow() - record.article.received_at).total_seconds()
                 m.end_to_end_latency.labels(target="alert").observe(max(latency, 0.0))
             table[record.story_id.encode()] = to_bytes(new_state)

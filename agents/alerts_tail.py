@@ -57,6 +57,7 @@ async def tail_alerts(settings: Settings, *, as_json: bool = False,
     ``idle_exit`` stops after that many seconds without a new alert (None:
     run until cancelled).
     """
+    await kafka.create_topics(settings)  # or the consumer auto-creates alerts with 1 partition
     consumer = kafka.consumer(settings, settings.topics.alerts,
                               auto_offset_reset="earliest" if from_beginning else "latest")
     console = Console(file=out, highlight=False, soft_wrap=True)

@@ -95,6 +95,7 @@ def build_app(settings: Settings, registry: CollectorRegistry | None = None) -> 
         dedup_agent,
         entities_agent,
         ingest_agent,
+        lag,
     )
 
     embedded = settings.broker_kind == "tansu"
@@ -138,4 +139,5 @@ def build_app(settings: Settings, registry: CollectorRegistry | None = None) -> 
         context.topics[name] = app.topic(name, partitions=partitions, schema=raw_schema())
     for module in (ingest_agent, dedup_agent, entities_agent, casualties_agent, alerts_agent):
         module.register(context)
+    lag.register(context)
     return context

@@ -159,6 +159,14 @@ def build_parser(load_eval: bool = True) -> argparse.ArgumentParser:
         if load_eval:
             _configure_eval(task, task_parser)
 
+    status = commands.add_parser(
+        "status", help="terminal view of a running deployment, from its /metrics endpoints",
+        description="Per-stage rates, consumer lag, latency percentiles, dead letters and "
+                    "alerts by rule, read from one or more workers' /metrics endpoints.")
+    from agents.status import configure as configure_status
+
+    configure_status(status)
+
     bench = commands.add_parser(
         "bench", help="benchmark: broker ceiling, each stage, a plain loop and the pipeline",
         description="Measure throughput, latency, CPU and memory on the embedded broker, "
@@ -222,6 +230,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from bench.run import run as run_bench
 
             return run_bench(args)
+        if args.command == "status":
+            from agents.status import run as run_status
+
+            return run_status(args)
         if args.command == "run":
             from agents.run import run_service
 

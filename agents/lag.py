@@ -25,6 +25,8 @@ from agents.app import Context
 
 log = logging.getLogger(__name__)
 LAG_INTERVAL_SECONDS = 5.0
+#: Warn once the lag could not be measured this many times in a row.
+STALE_AFTER_FAILURES = 6
 
 
 class Partition(NamedTuple):
@@ -61,6 +63,7 @@ class LagGauge:
     """Sets the lag gauge and removes the label sets of partitions no longer assigned."""
 
     def __init__(self, gauge: Gauge) -> None:
+        """Report into ``gauge`` (labels: topic, partition)."""
         self.gauge = gauge
         self._reported: set[tuple[str, str]] = set()
 
@@ -79,7 +82,7 @@ class LagGauge:
 
 
 def input_partitions(assignment: Iterable[Any], topics: Iterable[str]) -> list[Any]:
-    """The assigned partitions of ``topics``, in a stable order.
+    """List the assigned partitions of ``topics``, in a stable order.
 
     Table changelog partitions are assigned too, but Faust never commits
     offsets for them (it reads them to recover state), so they are not lag.
@@ -107,15 +110,21 @@ def register(ctx: Context) -> Any:
     """Add the timer that keeps ``ctx.metrics.consumer_lag`` current."""
     reporter = LagGauge(ctx.metrics.consumer_lag)
     topics = [topic.get_topic_name() for topic in ctx.topics.values()]
+    failures = [0]
 
     @ctx.app.timer(LAG_INTERVAL_SECONDS, name="wirewatch.consumer_lag")
     async def report_consumer_lag() -> None:
         try:
             lags = await measure_lag(ctx.app.consumer, topics)
         except Exception as exc:  # noqa: BLE001 - a metrics hiccup must not stop the worker
-            # Typical during a rebalance or before the consumer has started.
-            log.debug("consumer lag not measured this time: %r", exc)
+            # One miss is normal during a rebalance or before the consumer
+            # has started; a run of them means the gauge is going stale.
+            failures[0] += 1
+            level = logging.WARNING if failures[0] == STALE_AFTER_FAILURES else logging.DEBUG
+            log.log(level, "consumer lag not measured (%d times in a row): %r",
+                    failures[0], exc)
             return
+        failures[0] = 0
         reporter.update(lags)
 
     return report_consumer_lag

@@ -124,6 +124,9 @@ async def replay(settings: Settings, paths: Sequence[Path], *, rate: float | Non
         console.print(f"[yellow]replay: {problem}[/]")
     if not files:
         return stats
+    # Create the topics with their partition counts first: a producer would
+    # otherwise auto-create articles.raw with the broker's default.
+    await kafka.create_topics(settings)
     producer = kafka.producer(settings, embedded=settings.broker_kind == "tansu")
     await producer.start()
     topic = settings.topics.raw

@@ -79,7 +79,7 @@ def scrape(urls: Sequence[str], timeout: float = 5.0) -> Scrape:
 
 
 def histogram_quantile(q: float, buckets: Mapping[float, float]) -> float:
-    """The ``q`` quantile of cumulative ``{upper bound: count}`` buckets, like PromQL's.
+    """Estimate the ``q`` quantile of cumulative ``{upper bound: count}`` buckets, like PromQL's.
 
     Returns NaN with no observations; the highest finite bound when the
     quantile falls in the ``+Inf`` bucket.

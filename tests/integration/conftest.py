@@ -58,11 +58,11 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broker]:
 
 
 @pytest.fixture
-def settings(broker: Broker, tmp_path: Path) -> Settings:
-    """Settings for one test: its own topics, consumer group and state folder."""
+async def settings(broker: Broker, tmp_path: Path) -> Settings:
+    """Settings for one test: its own topics (created), consumer group and state folder."""
     url, kind = broker.url, broker.kind
     run = uuid.uuid4().hex[:8]
-    return Settings.from_env({
+    settings = Settings.from_env({
         "WIREWATCH_BROKER": url,
         "WIREWATCH_BROKER_KIND": kind,
         "WIREWATCH_APP_ID": f"ww-test-{run}",
@@ -72,6 +72,10 @@ def settings(broker: Broker, tmp_path: Path) -> Settings:
         "WIREWATCH_METRICS_PORT": "0",
         "WIREWATCH_BATCH_TIMEOUT": "0.05",
     })
+    # Before any test client touches a topic: a consumer of a missing topic
+    # makes the broker auto-create it with its default partition count.
+    await kafka.create_topics(settings)
+    return settings
 
 
 def settings_env(settings: Settings) -> dict[str, str]:

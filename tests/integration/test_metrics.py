@@ -9,8 +9,10 @@ buckets and consumer lag.
 
 from __future__ import annotations
 
+import argparse
 import bisect
 import ctypes
+import io
 import json
 import math
 import shutil
@@ -26,23 +28,11 @@ from typing import Any
 
 import orjson
 import pytest
+from rich.console import Console
 
+from agents import status
 from agents.metrics import LATENCY_BUCKETS
 from tests.integration.conftest import produce, wait_for
-
-#: Until agents/app.py calls lag.register itself, the worker under test adds it.
-LAG_PRELUDE = """
-import inspect
-import agents.app as _app
-import agents.lag as _lag
-if "lag.register" not in inspect.getsource(_app):
-    _build = _app.build_app
-    def _build_with_lag(settings, registry=None):
-        context = _build(settings, registry)
-        _lag.register(context)
-        return context
-    _app.build_app = _build_with_lag
-"""
 
 _BODIES = {
     "metrics-flood": "At least 12 people were killed when floods hit Dhaka on Monday, "
@@ -145,8 +135,7 @@ def prometheus_for(tmp_path: Path) -> Iterator[Any]:
 async def test_prometheus_sees_counts_latency_buckets_and_lag_drain(
         settings, start_worker, prometheus_for):
     metrics_port = _free_port()
-    worker = start_worker(extra_env={"WIREWATCH_METRICS_PORT": str(metrics_port)},
-                          prelude=LAG_PRELUDE)
+    worker = start_worker(extra_env={"WIREWATCH_METRICS_PORT": str(metrics_port)})
     prometheus = prometheus_for(metrics_port)
     assert wait_for(lambda: prometheus.values('up{job="wirewatch"}') == {(): 1.0}, 120), \
         worker.log()[-3000:] + prometheus.log()
@@ -209,6 +198,21 @@ async def test_prometheus_sees_counts_latency_buckets_and_lag_drain(
     assert {settings.topics.raw, settings.topics.valid, settings.topics.unique,
             settings.topics.tagged, settings.topics.enriched} <= lag_topics
     assert worker.alive(), worker.log()[-3000:]
+
+    # `wirewatch status` reads the same worker directly and agrees.
+    view = _status("--url", f"http://127.0.0.1:{metrics_port}/metrics", "--once",
+                   "--interval", "0.2")
+    assert "casualties" in view and f"enriched {unique}" in view, view
+    assert f"duplicate 1, unique {unique}" in view, view
+    assert "InvalidRecord" in view, view
+
+
+def _status(*argv: str) -> str:
+    parser = argparse.ArgumentParser()
+    status.configure(parser)
+    out = io.StringIO()
+    assert status.run(parser.parse_args(list(argv)), console=Console(file=out, width=200)) == 0
+    return out.getvalue()
 
 
 def _le(bound: float) -> str:
