@@ -1,0 +1,92 @@
+"""``wirewatch eval geo FILE``: how often the article's most likely country is the labelled one.
+
+FILE is JSONL with ``text`` and ``country`` (a country name such as
+"Democratic Republic of Congo", mapped to ISO alpha-2 with the stage's own
+gazetteer and pycountry). An optional ``headline`` field is used when present.
+The last stdout line is the JSON summary.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+
+_BATCH = 64
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    """Add the FILE argument and options of ``eval geo``."""
+    parser.add_argument("file", type=Path, metavar="FILE", help="JSONL with text and country")
+    parser.add_argument("--limit", type=int, default=0, help="only the first N records")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Geotag every record of ``args.file``, print a table and the JSON summary."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from pipeline import _entities_gazetteer as gazetteer
+    from pipeline.entities import tag_entities_batch, warm_up
+    from pipeline.records import Article
+
+    warm_up()
+    rows = []
+    with args.file.open(encoding="utf-8") as f:
+        for line in f:
+            if line.strip():
+                rows.append(json.loads(line))
+            if args.limit and len(rows) >= args.limit:
+                break
+    now = datetime.now(UTC)
+    articles = [
+        Article(
+            id=str(r.get("id", i)),
+            source="eval",
+            headline=r.get("headline") or "",
+            body=r["text"],
+            published_at=now,
+            received_at=now,
+        )
+        for i, r in enumerate(rows)
+    ]
+    started = time.perf_counter()
+    predicted = []
+    for i in range(0, len(articles), _BATCH):
+        predicted += [t.country for t in tag_entities_batch(articles[i : i + _BATCH])]
+    seconds = time.perf_counter() - started
+
+    labels = [gazetteer.country_code(r["country"]) for r in rows]
+    correct = sum(p is not None and p == g for p, g in zip(predicted, labels, strict=True))
+    missing = sum(p is None for p in predicted)
+    unmapped = sorted({r["country"] for r, g in zip(rows, labels, strict=True) if g is None})
+    confusions = Counter((g, p) for p, g in zip(predicted, labels, strict=True) if p != g)
+    accuracy = correct / len(rows) if rows else 0.0
+
+    table = Table(title=f"geo on {args.file.name}")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    for name, value in (
+        ("records", len(rows)),
+        ("correct", correct),
+        ("no country predicted", missing),
+        ("labels not mapped", len(unmapped)),
+        ("accuracy", f"{accuracy:.4f}"),
+        ("articles/s", f"{len(rows) / seconds:,.1f}"),
+    ):
+        table.add_row(name, str(value))
+    Console().print(table)
+    errors = Table(title="most frequent errors (gold -> predicted)")
+    errors.add_column("gold")
+    errors.add_column("predicted")
+    errors.add_column("count", justify="right")
+    for (gold, pred), count in confusions.most_common(10):
+        errors.add_row(str(gold), str(pred), str(count))
+    Console().print(errors)
+    if unmapped:
+        print("unmapped labels:", ", ".join(unmapped))
+    print(json.dumps({"task": "geo", "n": len(rows), "accuracy": round(accuracy, 4)}))
+    return 0

