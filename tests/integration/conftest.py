@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aiokafka import TopicPartition
 
 from agents import kafka
 from agents.embedded import EmbeddedBroker
@@ -194,6 +195,20 @@ async def read_topic(settings: Settings, topic: str, *, expect: int | None = Non
     finally:
         await consumer.stop()
     return messages
+
+
+async def topic_size(settings: Settings, topic: str) -> int:
+    """Records on ``topic`` (sum of end offsets; exact with one-record batches)."""
+    client = kafka.consumer(settings)
+    await client.start()
+    try:
+        await client.topics()
+        partitions = client.partitions_for_topic(topic) or set()
+        tps = [TopicPartition(topic, p) for p in partitions]
+        return sum((await client.end_offsets(tps)).values()) if tps else 0
+    finally:
+        await client.stop()
+
 
 
 def wait_for(predicate: Any, timeout: float, interval: float = 0.5) -> bool:

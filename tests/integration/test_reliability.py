@@ -15,7 +15,6 @@ from pathlib import Path
 
 import orjson
 import pytest
-from aiokafka import TopicPartition
 
 from agents import kafka
 from agents.embedded import EmbeddedBroker
@@ -23,7 +22,7 @@ from agents.settings import Settings
 from pipeline.codec import alert_from_bytes, dead_letter_from_bytes, enriched_from_bytes
 from pipeline.wire import parse_jsonl
 from tests.conftest import require_eval_file
-from tests.integration.conftest import produce, read_topic
+from tests.integration.conftest import produce, read_topic, topic_size
 
 GOOD = {"source": "test", "headline": "Flood kills 12 in Dhaka",
         "body": "At least 12 people were killed when floods hit Dhaka, officials said."}
@@ -31,19 +30,6 @@ GOOD = {"source": "test", "headline": "Flood kills 12 in Dhaka",
 
 def article(article_id: str, **fields: object) -> bytes:
     return orjson.dumps(GOOD | {"id": article_id} | fields)
-
-
-async def topic_size(settings: Settings, topic: str) -> int:
-    """Records on ``topic`` (sum of end offsets; exact with one-record batches)."""
-    client = kafka.consumer(settings)
-    await client.start()
-    try:
-        await client.topics()
-        partitions = client.partitions_for_topic(topic) or set()
-        tps = [TopicPartition(topic, p) for p in partitions]
-        return sum((await client.end_offsets(tps)).values()) if tps else 0
-    finally:
-        await client.stop()
 
 
 async def outcome_ids(settings: Settings) -> dict[str, list[str]]:
