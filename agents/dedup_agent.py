@@ -43,13 +43,14 @@ def register(ctx: Context) -> Any:
             state["index"] = rebuilt
         return state["index"]
 
-    def check(payload: bytes) -> dedup.DedupResult:
-        return dedup.deduplicate(index(), article_from_bytes(payload))
+    def check(payload: bytes, origin: int) -> dedup.DedupResult:
+        return dedup.deduplicate(index(), article_from_bytes(payload), origin)
 
     @ctx.app.agent(ctx.topic(topics.valid), name="wirewatch.dedup")
     async def dedup_agent(stream: Any) -> None:
         async for event in stream.events():
-            result = await run_one(ctx, STAGE, event, check, event.value)
+            origin = dedup.origin_of(event.message.partition, event.message.offset)
+            result = await run_one(ctx, STAGE, event, check, event.value, origin)
             if result is None:
                 continue
             if result.entry is not None:

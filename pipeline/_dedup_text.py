@@ -1,0 +1,368 @@
+"""Text features for de-duplication: normal form, shingle MinHash, story terms.
+
+Everything here is deterministic across processes (no salted ``hash()``), so
+a signature computed before a restart equals the one computed after it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import math
+import re
+import string
+import unicodedata
+import zlib
+from collections import Counter
+from functools import cache
+from importlib import resources
+
+import numpy as np
+
+SHINGLE_WORDS = 5
+MINHASH_SIZE = 32  # 16 LSH bands of 2 rows; also the similarity estimate
+BANDS = MINHASH_SIZE // 2
+STORY_TERMS = 16
+STORY_PREFIX = 2000  # characters of an article read for its story terms
+
+# Markup tags have lower-case names; Reuters' "<Airbus Industrie>" company
+# markers are upper-case and are words worth keeping.
+_TAG = re.compile(r"</?[a-z][a-z0-9]*(?:\s[^<>]{0,300})?/?>")
+_BYLINE = re.compile(
+    r"^[ \t]*By[ \t]+[A-Z][\w.'\-]*(?:[ \t]+[A-Z][\w.'\-]*){0,3}(?:,[ \t]*[\w .'\-]{0,40})?[ \t]*$",
+    re.MULTILINE,
+)
+_DATELINE = re.compile(
+    r"^[ \t]*[A-Z][A-Za-z .'\-]{1,40}(?:,[ \t]*[A-Z][a-z]{2,8}\.?[ \t]+\d{1,2})?"
+    r"[ \t]*\((?:Reuters|Reuter|AP|AFP|UPI)\)[ \t]*[-\u2013\u2014]+[ \t]*",
+    re.MULTILINE,
+)
+_CORRECTED = re.compile(r"^\W*(?:corrected|correction|refile|repeat)\W*[-:]\s*", re.IGNORECASE)
+_TRAILERS = frozenset(("reuter", "reuters", "ap", "afp"))
+_PUNCTUATION = str.maketrans(
+    {
+        c: " "
+        for c in string.punctuation
+        + "\u201c\u201d\u2018\u2019\u00ab\u00bb\u2013\u2014\u2026\u2022\u00b7"
+    }
+)
+_NAME_PUNCTUATION = str.maketrans(
+    {
+        c: " "
+        for c in string.punctuation.replace("'", "").replace("-", "")
+        + "\u201c\u201d\u00ab\u00bb\u2013\u2014\u2026"
+    }
+)
+_NUMBER = re.compile(r"\d(?:[\d.,/]*\d)?")
+_NUMBER_WORDS = frozenset(
+    [
+        "one",
+        "two",
+        "three",
+        "four",
+        "five",
+        "six",
+        "seven",
+        "eight",
+        "nine",
+        "ten",
+        "eleven",
+        "twelve",
+        "twenty",
+        "thirty",
+        "forty",
+        "fifty",
+        "hundred",
+        "thousand",
+        "half",
+        "quarter",
+    ]
+)
+_NUMBER_PUNCTUATION = str.maketrans("", "", ".,/")
+
+# Polynomial string hashing: the hash of any substring comes from two prefix
+# sums, so every word shingle of a text is hashed in a handful of numpy calls.
+_P = np.uint64(0x100000001B3)
+_P_INVERSE = np.uint64(pow(0x100000001B3, -1, 1 << 64))
+_RNG = np.random.default_rng(20261126)
+_MIN_A = _RNG.integers(1, 1 << 63, MINHASH_SIZE, dtype=np.uint64) * np.uint64(2) + np.uint64(1)
+_MIN_B = _RNG.integers(0, 1 << 63, MINHASH_SIZE, dtype=np.uint64)
+_POWERS: list[np.ndarray] = []
+
+
+def normalise(text: str) -> str:
+    """The comparison form of a text: no markup, byline, dateline or punctuation.
+
+    Example:
+        >>> normalise("By Jane Doe\\nLONDON (Reuters) - Oil <b>ROSE</b>, 2%.\\nReuter")
+        'oil rose 2'
+    """
+    # Each pattern runs only when its cue character is present: most wire
+    # texts have no markup, byline or dateline, and regexes dominate the cost.
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text)
+    if "<" in text:
+        text = _TAG.sub(" ", text)
+    if "&" in text:
+        text = html.unescape(text)
+    if "By" in text:
+        text = _BYLINE.sub(" ", text)
+    if "(" in text:
+        text = _DATELINE.sub(" ", text)
+    text = _CORRECTED.sub("", text.strip())
+    # str.translate is several times faster than a regex substitution here.
+    words = text.lower().translate(_PUNCTUATION).split()
+    if words and words[-1] in _TRAILERS:
+        words.pop()
+    return " ".join(words)
+
+
+def fingerprint(normal: str) -> str:
+    """64-bit hex digest of a normalised text (the exact-duplicate key)."""
+    return hashlib.blake2b(normal.encode("utf-8"), digest_size=8).hexdigest()
+
+
+def _powers(length: int) -> tuple[np.ndarray, np.ndarray]:
+    if not _POWERS or len(_POWERS[0]) <= length:
+        size = max(4096, 1 << (length + 1).bit_length())
+        forward = np.full(size, _P, dtype=np.uint64)
+        forward[0] = 1
+        inverse = np.full(size, _P_INVERSE, dtype=np.uint64)
+        inverse[0] = 1
+        _POWERS[:] = [np.cumprod(forward), np.cumprod(inverse)]
+    return _POWERS[0], _POWERS[1]
+
+
+def shingle_hashes(normal: str) -> np.ndarray:
+    """Distinct 64-bit hashes of the word 5-grams of a normalised text."""
+    data = np.frombuffer(normal.encode("utf-8"), dtype=np.uint8)
+    if data.size == 0:
+        return np.zeros(0, dtype=np.uint64)
+    forward, inverse = _powers(data.size + 1)
+    prefix = np.zeros(data.size + 1, dtype=np.uint64)
+    np.cumsum(data.astype(np.uint64) * inverse[1 : data.size + 1], out=prefix[1:])
+    spaces = np.flatnonzero(data == 32)
+    starts = np.concatenate(([0], spaces + 1))
+    ends = np.concatenate((spaces, [data.size]))
+    if starts.size <= SHINGLE_WORDS:
+        begin, end = starts[:1], ends[-1:]
+    else:
+        begin, end = starts[: -SHINGLE_WORDS + 1], ends[SHINGLE_WORDS - 1 :]
+    hashes = (prefix[end] - prefix[begin]) * forward[end]
+    return np.unique(hashes)
+
+
+def minhash(hashes: np.ndarray) -> np.ndarray:
+    """``MINHASH_SIZE`` minima (low 16 bits kept: b-bit MinHash) of the shingles."""
+    if hashes.size == 0:
+        return np.zeros(MINHASH_SIZE, dtype=np.uint16)
+    mixed = (_MIN_A[:, None] * hashes[None, :] + _MIN_B[:, None]) >> np.uint64(32)
+    return (mixed.min(axis=1) & np.uint64(0xFFFF)).astype(np.uint16)
+
+
+def jaccard(matches: np.ndarray) -> np.ndarray:
+    """Jaccard estimate from the fraction of equal 16-bit minima (chance removed)."""
+    chance = 1.0 / 65536
+    return np.clip((matches / MINHASH_SIZE - chance) / (1 - chance), 0.0, 1.0)
+
+
+def number_mask(text: str, normal: str) -> int:
+    """A 63-bit set sketch of the numbers in a text (punctuation inside ignored).
+
+    Two texts that tell the same words with different figures (Monday's and
+    Tuesday's market report, two companies' results tables) are different
+    stories; comparing these masks catches that cheaply.
+    """
+    mask = 0
+    numbers = set(_NUMBER.findall(text)) | (_NUMBER_WORDS.intersection(normal.split()))
+    for number in numbers:
+        mask |= 1 << (zlib.crc32(number.lower().translate(_NUMBER_PUNCTUATION).encode()) % 63)
+    return mask
+
+
+def term_hash(word: str) -> int:
+    """Deterministic 32-bit hash of a lower-cased term."""
+    return zlib.crc32(word.lower().encode("utf-8"))
+
+
+@cache
+def _idf_table() -> tuple[int, np.ndarray, np.ndarray]:
+    raw = resources.files("pipeline").joinpath("_dedup_idf.bin").read_bytes()
+    header = np.frombuffer(raw[:8], dtype="<u4")
+    documents, size = int(header[0]), int(header[1])
+    hashes = np.frombuffer(raw[8 : 8 + 4 * size], dtype="<u4")
+    counts = np.frombuffer(raw[8 + 4 * size : 8 + 6 * size], dtype="<u2")
+    return documents, hashes, counts
+
+
+def _idf(hashes: np.ndarray) -> np.ndarray:
+    documents, known, counts = _idf_table()
+    slot = np.minimum(np.searchsorted(known, hashes), known.size - 1)
+    df = np.where(known[slot] == hashes, counts[slot], 0).astype(np.float64)
+    return np.log((documents + 1) / (df + 1))
+
+
+# Capitalised words that name no story: web page furniture (unknown to the
+# 1987 IDF table, so otherwise weighted as rare names), calendar words, and
+# words every crime report has. Dropping them raised dev recall at P 0.95
+# from 0.71 to 0.74 on GVA same-incident pairs.
+_NOT_NAMES = frozenset(
+    [
+        "facebook",
+        "twitter",
+        "email",
+        "e-mail",
+        "copyright",
+        "rights",
+        "reserved",
+        "share",
+        "comments",
+        "comment",
+        "video",
+        "photo",
+        "photos",
+        "caption",
+        "click",
+        "subscribe",
+        "newsletter",
+        "advertisement",
+        "posted",
+        "updated",
+        "related",
+        "close",
+        "image",
+        "gallery",
+        "print",
+        "reddit",
+        "linkedin",
+        "google",
+        "pinterest",
+        "sign",
+        "log",
+        "login",
+        "account",
+        "terms",
+        "privacy",
+        "policy",
+        "cookies",
+        "inc",
+        "llc",
+        "news",
+        "media",
+        "tv",
+        "channel",
+        "weather",
+        "sports",
+        "traffic",
+        "home",
+        "contact",
+        "am",
+        "pm",
+        "edt",
+        "est",
+        "cst",
+        "pdt",
+        "mst",
+        "et",
+        "ct",
+        "pt",
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+        "jan",
+        "feb",
+        "mar",
+        "apr",
+        "jun",
+        "jul",
+        "aug",
+        "sep",
+        "sept",
+        "oct",
+        "nov",
+        "dec",
+        "police",
+        "officers",
+        "said",
+    ]
+)
+
+
+def story_terms(text: str) -> tuple[np.ndarray, np.ndarray]:
+    """The top ``STORY_TERMS`` name-like terms of a text with unit-norm tf-idf weights.
+
+    Only capitalised words (not opening the text) and numbers count: two
+    outlets telling one story share names, places and figures, not phrasing.
+    IDF comes from document frequencies derived from Reuters-21578.
+    """
+    # The top of an article names its story; reading only that bounds the cost.
+    tokens = text[:STORY_PREFIX].translate(_NAME_PUNCTUATION).split()
+    counts: dict[int, int] = {}
+    # The opening word is capitalised anyway, so it says nothing.
+    for token, count in Counter(tokens[1:]).items():
+        if token[0].isupper() or token[0].isdigit():
+            word = token.strip("'-\u2019").lower()
+            if word and word not in _NOT_NAMES:
+                key = zlib.crc32(word.encode("utf-8"))
+                counts[key] = counts.get(key, 0) + count
+    if not counts:
+        return np.zeros(0, dtype=np.uint32), np.zeros(0, dtype=np.float32)
+    hashes = np.fromiter(counts, dtype=np.uint32, count=len(counts))
+    tf = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
+    weights = (1 + np.log(tf)) * _idf(hashes)
+    top = np.argsort(-weights, kind="stable")[:STORY_TERMS]
+    weights = weights[top]
+    norm = math.sqrt(float(weights @ weights)) or 1.0
+    return hashes[top], (weights / norm).astype(np.float32)
+
+
+def remove_repeated_paragraphs(body: str, min_chars: int = 40) -> tuple[str, int]:
+    """Drop paragraphs (lines) that repeat an earlier one; return text and count.
+
+    Lines are compared ignoring case and surrounding spaces. A short line (under ``min_chars`` normalised characters, e.g. "Reuter" or a
+    table row) is dropped only inside a run of repeated long lines, so a
+    repeated body goes entirely while legitimate short repeats stay.
+
+    Example:
+        >>> remove_repeated_paragraphs("A long enough first paragraph of text here.\\n" * 2)
+        ('A long enough first paragraph of text here.\\n', 1)
+    """
+    lines = body.splitlines(keepends=True)
+    keys = [line.strip().lower() for line in lines]
+    long = [key for key in keys if len(key) >= min_chars]
+    if len(set(long)) == len(long):
+        return body, 0  # no long line repeats, so nothing can be removed
+    seen: set[str] = set()
+    kept: list[str] = []
+    removed = 0
+    in_run = False
+    for line, key in zip(lines, keys, strict=True):
+        if not key:
+            kept.append(line)
+            continue
+        if key in seen and (len(key) >= min_chars or in_run):
+            removed += 1
+            in_run = True
+            continue
+        in_run = False
+        seen.add(key)
+        kept.append(line)
+    if not removed:
+        return body, 0
+    return "".join(kept).rstrip("\n") + ("\n" if body.endswith("\n") else ""), removed

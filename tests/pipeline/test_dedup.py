@@ -1,0 +1,340 @@
+"""Tests of the de-duplication stage (pipeline.dedup and its private helpers)."""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import json
+import os
+import random
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from pipeline import codec
+from pipeline._dedup_store import Postings
+from pipeline.dedup import (
+    DedupConfig,
+    DedupIndex,
+    IndexEntry,
+    deduplicate,
+    normalise,
+    remove_repeated_paragraphs,
+)
+from pipeline.records import Article
+
+ROOT = Path(__file__).resolve().parents[2]
+SEED = ROOT / "seeds" / "000_26a858c8e60dbca3.txt"
+EVAL = Path(os.environ.get("WIREWATCH_EVAL_DIR", ROOT / ".." / "shared" / "eval"))
+T0 = datetime(2026, 3, 1, 12, tzinfo=UTC)
+
+STORY = (
+    "The Federal Reserve entered the government securities market to arrange 1.5 billion dlrs "
+    "of customer repurchase agreements, a Fed spokesman said.\n"
+    "Dealers said Federal funds were trading at 6-1/8 pct when the Fed began its temporary and "
+    "indirect supply of reserves to the banking system.\n"
+    "Economists said the operation was routine and expected, given the seasonal pressures on "
+    "bank reserves in the middle of the statement period, and that it did not signal any "
+    "change in the direction of monetary policy in the coming weeks.\n"
+    "Treasury bill rates were little changed after the announcement, traders in New York said."
+)
+OTHER = (
+    "Shipments of cocoa from the Ivory Coast fell sharply in the week to Sunday as heavy rain "
+    "slowed trucks on the roads from the growing areas to the port of Abidjan, exporters said.\n"
+    "Arrivals at the port totalled 12,000 tonnes, against 19,500 the week before, and traders "
+    "expect the main crop to come in well below last season's record."
+)
+
+
+def article(id_: str, body: str, *, headline: str = "", hours: float = 0.0) -> Article:
+    when = T0 + timedelta(hours=hours)
+    return Article(
+        id=id_, source="test", headline=headline, body=body, published_at=when, received_at=when
+    )
+
+
+def seed_body() -> str:
+    return SEED.read_text(encoding="utf-8")
+
+
+# -- text helpers ------------------------------------------------------------
+
+
+def test_normalise_strips_case_markup_byline_dateline_and_punctuation() -> None:
+    text = "By Jane Doe\nLONDON, March 3 (Reuters) - Oil <b>ROSE</b>,\t2 pct &amp; more.\n Reuter"
+    assert normalise(text) == "oil rose 2 pct more"
+    assert normalise("CORRECTED - Oil rose") == normalise("oil   ROSE!")
+
+
+def test_normalise_keeps_reuters_company_markers_as_words() -> None:
+    assert normalise("talks with <McDonnell Douglas Corp>") == "talks with mcdonnell douglas corp"
+
+
+def test_remove_repeated_paragraphs_cleans_the_seed_article() -> None:
+    body = seed_body()
+    lines = body.splitlines()
+    cleaned, removed = remove_repeated_paragraphs(body)
+    assert removed == 9
+    assert cleaned.splitlines() == lines[:10]
+    assert remove_repeated_paragraphs(cleaned) == (cleaned, 0)
+
+
+def test_remove_repeated_paragraphs_keeps_short_legitimate_repeats() -> None:
+    body = "Shr 12 cts vs 10 cts\nNine mths\nShr 12 cts vs 10 cts\nReuter\nReuter"
+    assert remove_repeated_paragraphs(body) == (body, 0)
+
+
+# -- verdicts ----------------------------------------------------------------
+
+
+def test_first_copy_is_unique_and_starts_its_own_story() -> None:
+    index = DedupIndex()
+    result = deduplicate(index, article("a", STORY))
+    assert result.verdict.kind == "unique"
+    assert result.verdict.story_id == "a"
+    assert result.entry is not None and result.entry.article_id == "a"
+    assert len(index) == 1
+
+
+def test_byte_different_copy_is_an_exact_duplicate_and_not_indexed() -> None:
+    index = DedupIndex()
+    deduplicate(index, article("a", STORY))
+    noisy = "By Jane Doe\n" + STORY.upper().replace(" ", "  ").replace(",", " ;")
+    result = deduplicate(index, article("b", noisy, headline="CORRECTED - FED"))
+    assert (result.verdict.kind, result.verdict.duplicate_of) == ("exact", "a")
+    assert result.verdict.story_id == "a"
+    assert result.entry is None
+    assert len(index) == 1
+
+
+@pytest.mark.parametrize(
+    "perturb",
+    [
+        lambda s: s[: int(len(s) * 0.75)],
+        lambda s: "\n".join(s.splitlines()[1:]),
+        lambda s: s + "\nCopyright 2026 Reuters. Click here for restrictions and reprints.",
+        lambda s: "\n".join(reversed(s.splitlines())),
+        lambda s: s.replace("routine", "normal").replace("little", "hardly"),
+    ],
+    ids=["truncated", "lede_trimmed", "boilerplate", "paragraphs_swapped", "words_edited"],
+)
+def test_perturbed_copy_is_a_near_duplicate_of_the_first(perturb) -> None:
+    index = DedupIndex()
+    deduplicate(index, article("a", STORY))
+    verdict = deduplicate(index, article("b", perturb(STORY))).verdict
+    assert verdict.kind in ("near", "exact")
+    assert verdict.duplicate_of == "a"
+    assert (
+        verdict.similarity is not None and verdict.similarity >= DedupConfig().duplicate_threshold
+    )
+
+
+def test_repeated_body_is_cleaned_and_then_recognised() -> None:
+    index = DedupIndex()
+    deduplicate(index, article("a", STORY))
+    result = deduplicate(index, article("b", STORY + "\n" + STORY))
+    assert result.verdict.repeated_paragraphs_removed == 4
+    assert result.verdict.duplicate_of == "a"
+    assert result.article.body == STORY
+
+
+def test_same_words_with_other_figures_is_not_a_duplicate() -> None:
+    index = DedupIndex()
+    deduplicate(index, article("monday", STORY))
+    tuesday = STORY.replace("1.5 billion", "2.25 billion").replace("6-1/8", "6-3/8")
+    verdict = deduplicate(index, article("tuesday", tuesday)).verdict
+    assert not verdict.is_duplicate
+
+
+def test_different_article_is_unique_with_its_own_story() -> None:
+    index = DedupIndex()
+    deduplicate(index, article("a", STORY))
+    verdict = deduplicate(index, article("b", OTHER)).verdict
+    assert (verdict.kind, verdict.story_id, verdict.duplicate_of) == ("unique", "b", None)
+
+
+def test_other_outlet_on_the_same_incident_joins_the_story() -> None:
+    first = (
+        "Teen charged in fatal shooting of McGavock High School student\n"
+        "Metro Nashville Police say Kaemon Robinson, 17, has been charged with reckless homicide "
+        "in the death of Kevin Barbee, 15, at an apartment on Burning Tree Drive in Hermitage."
+    )
+    second = (
+        "Hermitage teenager dies after gun goes off at Burning Tree apartment\n"
+        "Kevin Barbee, a McGavock freshman, was shot in the head. Detectives charged Kaemon "
+        "Robinson after interviewing witnesses; Barbee died at Vanderbilt University Medical Center."
+    )
+    index = DedupIndex()
+    deduplicate(index, article("a", first))
+    verdict = deduplicate(index, article("b", second)).verdict
+    assert verdict.kind == "unique"
+    assert verdict.story_id == "a"
+
+
+def test_redelivered_article_keeps_its_first_verdict() -> None:
+    index = DedupIndex()
+    first = deduplicate(index, article("a", STORY))
+    again = deduplicate(index, article("a", STORY))
+    assert again.verdict.kind == "unique"
+    assert again.verdict.story_id == first.verdict.story_id
+    assert again.entry == first.entry
+    assert len(index) == 1
+
+
+def test_same_id_with_new_content_replaces_the_entry_and_keeps_the_story() -> None:
+    index = DedupIndex()
+    deduplicate(index, article("a", STORY))
+    result = deduplicate(index, article("a", OTHER))
+    assert result.verdict.kind == "unique"
+    assert result.verdict.story_id == "a"
+    assert len(index) == 1
+    assert deduplicate(index, article("b", OTHER)).verdict.duplicate_of == "a"
+    assert not deduplicate(index, article("c", STORY)).verdict.is_duplicate
+
+
+# -- state: persistence, window, memory --------------------------------------
+
+
+def _stream(count: int, rng: random.Random) -> list[Article]:
+    words = (STORY + " " + OTHER).split()
+    articles = []
+    for n in range(count):
+        rng.shuffle(words)
+        articles.append(article(f"s{n}", " ".join(words[:80]) + f" figure {n}", hours=n / 100))
+    return articles
+
+
+def test_index_rebuilt_from_persisted_entries_gives_the_same_verdicts() -> None:
+    rng = random.Random(4)
+    stream = _stream(300, rng)
+    live = DedupIndex()
+    persisted = [deduplicate(live, a).entry for a in stream]
+    restored = DedupIndex()
+    for entry in persisted:
+        assert entry is not None
+        restored.restore(codec.record_from_bytes(IndexEntry, codec.to_bytes(entry)))
+    assert len(restored) == len(live) == 300
+    probes = [replace(a, id=f"copy-{a.id}", body=a.body.upper()) for a in stream[::7]]
+    probes += _stream(20, random.Random(99))
+    for probe in probes:
+        assert deduplicate(restored, probe).verdict == deduplicate(live, probe).verdict
+
+
+def test_expire_drops_entries_outside_the_window() -> None:
+    index = DedupIndex(DedupConfig(window=timedelta(hours=24)))
+    deduplicate(index, article("old", STORY, hours=0))
+    deduplicate(index, article("new", OTHER, hours=20))
+    assert index.expire(T0 + timedelta(hours=30)) == ["old"]
+    assert len(index) == 1
+    assert deduplicate(index, article("again", STORY, hours=30)).verdict.kind == "unique"
+
+
+def test_candidates_outside_the_window_of_article_time_do_not_match() -> None:
+    index = DedupIndex(DedupConfig(window=timedelta(hours=24)))
+    deduplicate(index, article("old", STORY, hours=0))
+    assert not deduplicate(index, article("late", STORY, hours=48)).verdict.is_duplicate
+
+
+def test_compaction_after_mass_expiry_keeps_the_index_correct() -> None:
+    index = DedupIndex(DedupConfig(window=timedelta(hours=1)))
+    stream = _stream(3000, random.Random(5))
+    for a in stream:
+        deduplicate(index, a)
+    expired = index.expire(stream[-1].published_at)
+    assert len(expired) + len(index) == 3000
+    assert len(index) < 200
+    survivor = stream[-1]
+    copy = replace(survivor, id="copy", body=survivor.body.lower())
+    assert deduplicate(index, copy).verdict.duplicate_of == survivor.id
+    gone = replace(stream[0], id="gone-copy", published_at=survivor.published_at)
+    assert not deduplicate(index, gone).verdict.is_duplicate
+
+
+def test_memory_bytes_grows_with_the_index() -> None:
+    index = DedupIndex()
+    empty = index.memory_bytes()
+    for a in _stream(500, random.Random(6)):
+        deduplicate(index, a)
+    assert index.memory_bytes() > empty
+
+
+def test_postings_find_every_row_across_runs_and_pending() -> None:
+    postings = Postings()
+    rng = np.random.default_rng(1)
+    keys = rng.integers(0, 500, size=(3000, 3), dtype=np.uint32)
+    for row, row_keys in enumerate(keys):
+        postings.add(row_keys, row)
+    query = np.array([7, 11], dtype=np.uint32)
+    expected = sorted({row for row, ks in enumerate(keys) if 7 in ks or 11 in ks})
+    assert postings.lookup(query, per_key=1 << 30).tolist() == expected
+    newest = postings.lookup(np.array([7], dtype=np.uint32), per_key=2)
+    assert max(r for r, ks in enumerate(keys) if 7 in ks) in newest.tolist()
+
+
+def test_dedup_modules_import_no_framework_or_environment() -> None:
+    banned = {"faust", "aiokafka", "prometheus_client", "asyncio", "os"}
+    for path in (ROOT / "pipeline").glob("*dedup*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            assert not {n.split(".")[0] for n in names} & banned, path.name
+
+
+# -- evaluation commands -----------------------------------------------------
+
+
+def _run_eval(module: str, path: Path, capsys: pytest.CaptureFixture[str]) -> dict:
+    evaluation = __import__(f"evaluate.{module}", fromlist=["configure", "run"])
+    parser = argparse.ArgumentParser()
+    evaluation.configure(parser)
+    assert evaluation.run(parser.parse_args([str(path)])) == 0
+    return json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+
+
+def test_eval_commands_print_scores_as_the_last_json_line(tmp_path, capsys) -> None:
+    pairs = [
+        {"id": "dup-1", "text1": STORY, "text2": STORY.upper(), "label": 1},
+        {"id": "other-1", "text1": STORY, "text2": OTHER, "label": 0},
+        {"id": "dup-2", "text1": OTHER, "text2": STORY, "label": 1},
+    ]
+    path = tmp_path / "pairs.jsonl"
+    path.write_text("".join(json.dumps(p) + "\n" for p in pairs), encoding="utf-8")
+    result = _run_eval("dedup", path, capsys)
+    assert result == {"task": "dedup", "n": 3, "precision": 1.0, "recall": 0.5, "f1": 0.6667}
+    assert _run_eval("stories", path, capsys)["task"] == "stories"
+
+
+def test_perturbed_reuters_copies_are_found(tmp_path, capsys) -> None:
+    if not (EVAL / "reuters21578").is_dir():
+        pytest.skip(f"evaluation data not found at {EVAL} (set WIREWATCH_EVAL_DIR)")
+    from evaluate import build_dedup_pairs
+
+    rows = build_dedup_pairs._reuters(EVAL)
+    pairs = build_dedup_pairs.reuters_pairs(rows, random.Random(11), per_kind=6)
+    path = tmp_path / "reuters.jsonl"
+    path.write_text("".join(json.dumps(p) + "\n" for p in pairs), encoding="utf-8")
+    result = _run_eval("dedup", path, capsys)
+    assert result["precision"] == 1.0
+    assert result["recall"] == 1.0
+
+
+def test_a_redelivery_keeps_its_verdict_but_the_same_article_sent_again_is_a_duplicate() -> None:
+    from pipeline.dedup import origin_of
+
+    index = DedupIndex()
+    story = article("redelivered", "Floods in Sindh killed 40 people on Friday, officials "
+                     "said, as rescuers reached villages cut off by the Indus river.")
+    first = deduplicate(index, story, origin_of(0, 7))
+    again = deduplicate(index, story, origin_of(0, 7))  # re-read after a crash
+    resent = deduplicate(index, story, origin_of(0, 9))  # the feed sent it again
+    assert (first.verdict.kind, again.verdict.kind) == ("unique", "unique")
+    assert again.verdict.story_id == first.verdict.story_id
+    assert (resent.verdict.kind, resent.verdict.duplicate_of) == ("exact", "redelivered")
+    assert resent.entry is None and len(index) == 1
