@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from agents.cli import build_parser, main
+
+COMMANDS = ["run", "worker", "replay", "alerts", "eval", "status", "bench", "settings"]
+
+
+def test_every_command_has_help(capsys: pytest.CaptureFixture[str]) -> None:
+    for command in COMMANDS:
+        with pytest.raises(SystemExit) as exit_:
+            build_parser(load_eval=True).parse_args([command, "--help"])
+        assert exit_.value.code == 0
+        assert "usage: wirewatch" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv", [["bogus"], ["replay"], ["replay", "--rate", "-3", "x.txt"],
+                                  ["alerts", "--since", "yesterday-ish"], []])
+def test_bad_options_exit_2_with_a_message(argv: list[str],
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    assert exit_.value.code == 2
+    assert "error:" in capsys.readouterr().err
+
+
+def test_worker_without_a_broker_says_what_to_do(capsys: pytest.CaptureFixture[str],
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("WIREWATCH_BROKER", raising=False)
+    assert main(["worker"]) == 2
+    assert "needs a broker" in capsys.readouterr().err
+
+
+def test_invalid_settings_exit_2() -> None:
+    result = subprocess.run([sys.executable, "-m", "agents.cli", "settings"],
+                            env={"WIREWATCH_PARTITIONS": "-1", "PATH": ""},
+                            capture_output=True, text=True, check=False)
+    assert result.returncode == 2 and "WIREWATCH_PARTITIONS" in result.stderr
+
+
+def test_settings_lists_every_variable(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["settings"]) == 0
+    assert capsys.readouterr().out.count("WIREWATCH_") >= 25
