@@ -61,12 +61,19 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child
-    # Linux only: the broker gets SIGTERM when the process that started it dies,
-    # even by kill -9. Elsewhere the context manager's stop() is the only guard.
+def die_with_parent() -> None:  # pragma: no cover - runs in the child
+    """In a child process (``preexec_fn``): get SIGTERM when the parent dies.
+
+    Linux only (``PR_SET_PDEATHSIG``), and it works even when the parent is
+    killed with -9; elsewhere the owner's explicit stop is the only guard.
+    """
     if sys.platform.startswith("linux"):
         libc = ctypes.CDLL("libc.so.6", use_errno=True)
         libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+def _broker_preexec() -> None:  # pragma: no cover - runs in the child
+    die_with_parent()
     os.setpgrp()  # Ctrl-C in a terminal goes to us; we stop the broker cleanly
 
 
@@ -114,7 +121,7 @@ class EmbeddedBroker:
                     [binary, "broker", "--listener-url", address,
                      "--advertised-listener-url", address, "--storage-engine", "memory://tansu/"],
                     stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                    preexec_fn=_die_with_parent,  # noqa: PLW1509 - no threads yet matter here
+                    preexec_fn=_broker_preexec,  # noqa: PLW1509 - no threads yet matter here
                 )
             finally:
                 if out is not subprocess.DEVNULL:

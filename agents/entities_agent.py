@@ -18,6 +18,7 @@ from dataclasses import replace
 from typing import Any
 
 from agents.app import Context
+from agents.embedded import die_with_parent
 from agents.stage import attempt, dead_letter, emit, utcnow
 from pipeline import entities
 from pipeline.codec import enriched_from_bytes, to_bytes
@@ -27,13 +28,19 @@ from pipeline.records import EnrichedArticle, TaggedEntities
 STAGE = "entities"
 
 
+def _start_model_process() -> None:
+    # A model process must not outlive its worker, even one killed with -9.
+    die_with_parent()
+    entities.warm_up()
+
+
 def _pool(ctx: Context) -> Executor:
     if ctx.executor is None:
         # spawn, not fork: the worker already runs threads (Faust's consumer).
         ctx.executor = ProcessPoolExecutor(
             max_workers=ctx.settings.entity_workers,
             mp_context=multiprocessing.get_context("spawn"),
-            initializer=entities.warm_up,
+            initializer=_start_model_process,
         )
     return ctx.executor
 

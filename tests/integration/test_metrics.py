@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import bisect
-import ctypes
 import io
 import json
 import math
@@ -31,6 +30,7 @@ import pytest
 from rich.console import Console
 
 from agents import status
+from agents.embedded import die_with_parent
 from agents.metrics import LATENCY_BUCKETS
 from tests.integration.conftest import produce, wait_for
 
@@ -58,11 +58,6 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-def _die_with_parent() -> None:
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 class Prometheus:
@@ -116,7 +111,7 @@ def prometheus_for(tmp_path: Path) -> Iterator[Any]:
                 [exe, f"--config.file={config}", f"--web.listen-address=127.0.0.1:{port}",
                  f"--storage.tsdb.path={tmp_path / 'tsdb'}"],
                 stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                preexec_fn=_die_with_parent)  # noqa: PLW1509
+                preexec_fn=die_with_parent)  # noqa: PLW1509
         server = Prometheus(f"http://127.0.0.1:{port}", process, log_path)
         servers.append(server)
         assert wait_for(server.ready, 60), server.log()
