@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,7 @@ from pipeline.records import Alert, EnrichedArticle
 log = logging.getLogger(__name__)
 STAGE = "alerts"
 RELOAD_CHECK_SECONDS = 5.0
+EXPIRE_CHECK_SECONDS = 600.0
 
 
 class RuleBook:
@@ -121,6 +123,26 @@ def register(ctx: Context) -> Any:
                 m.end_to_end_latency.labels(target="alert").observe(max(latency, 0.0))
             table[record.story_id.encode()] = to_bytes(new_state)
             m.articles.labels(stage=STAGE, outcome="evaluated").inc()
+
+    # Story state would otherwise grow forever on an endless stream: a story
+    # not seen for WIREWATCH_STORY_TTL_HOURS (of article time, relative to the
+    # newest story of this worker's partitions) is dropped. Only the active
+    # partitions' keys are visited, so a rebalance cannot make us touch
+    # another worker's stories.
+    @ctx.app.timer(EXPIRE_CHECK_SECONDS)
+    async def expire_old_stories() -> None:
+        seen: list[tuple[bytes, datetime]] = []
+        for number, (key, raw) in enumerate(list(table.items())):
+            if raw is not None:
+                seen.append((key, record_from_bytes(alerts.StoryState, raw).last_seen))
+            if number % 500 == 499:
+                await asyncio.sleep(0)  # keep the loop responsive
+        if not seen:
+            return
+        cutoff = max(moment for _, moment in seen) - timedelta(hours=settings.story_ttl_hours)
+        for key, moment in seen:
+            if moment < cutoff:
+                table.pop(key, None)
 
     @ctx.app.timer(RELOAD_CHECK_SECONDS)
     async def reload_rules_if_changed() -> None:

@@ -140,6 +140,9 @@ class Settings:
         "RULES_FILE", Path, "Alert rules (YAML); reloaded on SIGHUP and when the file changes."))
     dedup_window_hours: float = field(default=72.0, metadata=_env(
         "DEDUP_WINDOW_HOURS", _positive_float, "How long (article time) fingerprints are kept."))
+    story_ttl_hours: float = field(default=168.0, metadata=_env(
+        "STORY_TTL_HOURS", _positive_float,
+        "Alert state of a story unseen this long (article time) is dropped."))
     max_body_bytes: int = field(default=1024 * 1024, metadata=_env(
         "MAX_BODY_BYTES", _positive_int, "Articles with a larger body are dead-lettered."))
     batch_size: int = field(default=32, metadata=_env(

@@ -15,7 +15,6 @@ import io
 import json
 import math
 import shutil
-import signal
 import socket
 import subprocess
 import time

@@ -16,7 +16,6 @@ from pathlib import Path
 import orjson
 import pytest
 
-from agents import kafka
 from agents.embedded import EmbeddedBroker
 from agents.settings import Settings
 from pipeline.codec import alert_from_bytes, dead_letter_from_bytes, enriched_from_bytes

@@ -1,0 +1,128 @@
+"""Soak run: replay at a steady rate for a long time and watch the worker's memory.
+
+Starts the embedded broker and one ``wirewatch worker``, replays Reuters
+articles (looping with new ids, so later rounds are duplicates of earlier
+ones, as reprints are) at ``--rate`` articles/s for ``--minutes``, and prints
+the worker's RSS (process and model pool) every ``--every`` seconds, then a
+verdict on whether memory levelled off: the growth over the second half of
+the run against the first half. A benchmark, not a test: it takes as long as
+you ask.
+
+    python -m bench.soak --minutes 30 --rate 20
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import subprocess
+import sys
+import time
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+
+import orjson
+
+from agents import kafka
+from agents.embedded import EmbeddedBroker, die_with_parent
+from agents.settings import Settings
+from bench.run import DEFAULT_DATA, REPO, _tree, load_items
+
+
+def rss_mb(pid: int) -> float:
+    """Current resident set of a process and its children, in MiB."""
+    total = 0
+    for each in _tree(pid):
+        try:
+            for line in Path(f"/proc/{each}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except OSError:
+            continue
+    return total / 1024
+
+
+async def soak(settings: Settings, pid: int, items: list, rate: float, minutes: float,
+               every: float) -> list[tuple[float, float, int]]:
+    producer = kafka.producer(settings, embedded=True)
+    await producer.start()
+    samples: list[tuple[float, float, int]] = []
+    started = time.monotonic()
+    sent = 0
+    next_sample = started
+    try:
+        while time.monotonic() - started < minutes * 60:
+            item = items[sent % len(items)]
+            round_number = sent // len(items)
+            now = datetime.now(timezone.utc)
+            payload = item.payload(now) | {"id": f"{item.id}~{round_number}"}
+            await producer.send(settings.topics.raw, orjson.dumps(payload))
+            sent += 1
+            if time.monotonic() >= next_sample:
+                elapsed = time.monotonic() - started
+                samples.append((elapsed / 60, rss_mb(pid), sent))
+                print(f"| {elapsed / 60:5.1f} min | {samples[-1][1]:8.1f} MiB | {sent:7d} sent |",
+                      flush=True)
+                next_sample += every
+            delay = started + sent / rate - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+        await producer.flush()
+    finally:
+        await producer.stop()
+    return samples
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--file", type=Path, default=DEFAULT_DATA, help="Reuters-format JSONL")
+    parser.add_argument("--minutes", type=float, default=30.0)
+    parser.add_argument("--rate", type=float, default=20.0, help="articles per second")
+    parser.add_argument("--every", type=float, default=60.0, help="seconds between samples")
+    parser.add_argument("--articles", type=int, default=5000,
+                        help="distinct articles before the replay loops (default 5000)")
+    parser.add_argument("--window-hours", type=float, default=72.0,
+                        help="WIREWATCH_DEDUP_WINDOW_HOURS for the worker")
+    args = parser.parse_args(argv)
+    if not args.file.exists():
+        print(f"soak: skipped: no article file at {args.file}", file=sys.stderr)
+        return 0
+    items = load_items(args.file, args.articles)
+    workdir = Path(os.environ.get("TMPDIR", "/tmp")) / f"wirewatch-soak-{uuid.uuid4().hex[:6]}"
+    workdir.mkdir(parents=True)
+    with EmbeddedBroker.start(log_path=workdir / "broker.log") as broker:
+        env = {"WIREWATCH_BROKER": broker.url, "WIREWATCH_BROKER_KIND": "tansu",
+               "WIREWATCH_APP_ID": "soak", "WIREWATCH_TOPIC_PREFIX": "soak.",
+               "WIREWATCH_METRICS_PORT": "0", "WIREWATCH_DATA_DIR": str(workdir / "state"),
+               "WIREWATCH_LOG_LEVEL": "warning",
+               "WIREWATCH_DEDUP_WINDOW_HOURS": str(args.window_hours)}
+        settings = Settings.from_env(env)
+        asyncio.run(kafka.create_topics(settings))
+        child_env = {k: v for k, v in os.environ.items() if not k.startswith("WIREWATCH_")}
+        with (workdir / "worker.log").open("wb") as log:
+            worker = subprocess.Popen(  # noqa: S603
+                [sys.executable, "-m", "agents.cli", "worker"], env=child_env | env, cwd=REPO,
+                stdout=log, stderr=subprocess.STDOUT, preexec_fn=die_with_parent)
+        try:
+            time.sleep(15)  # join the group, load the model
+            print(f"Soak: {args.rate:g} articles/s for {args.minutes:g} min, "
+                  f"{len(items)} distinct articles looping; worker pid {worker.pid}\n")
+            print("| elapsed | worker RSS (with model pool) | articles |\n|---:|---:|---:|")
+            samples = asyncio.run(soak(settings, worker.pid, items, args.rate, args.minutes,
+                                       args.every))
+        finally:
+            worker.terminate()
+            worker.wait(60)
+    if len(samples) >= 4:
+        half = len(samples) // 2
+        first = samples[half - 1][1] - samples[0][1]
+        second = samples[-1][1] - samples[half][1]
+        print(f"\nRSS growth: first half {first:+.1f} MiB, second half {second:+.1f} MiB "
+              f"(levels off when the second is small against the first).")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
