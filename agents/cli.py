@@ -17,7 +17,10 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+from aiokafka.errors import KafkaConnectionError
+
 from agents.settings import Settings, SettingsError
+from pipeline.errors import RuleError
 
 log = logging.getLogger("wirewatch")
 DEFAULT_SEEDS = Path(__file__).resolve().parent.parent / "seeds"
@@ -261,9 +264,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                                     min_severity=args.severity, from_beginning=not args.new,
                                     idle_exit=args.idle_exit))
             return 0
-    except SettingsError as exc:
+    except (SettingsError, RuleError) as exc:
         print(f"wirewatch: {exc}", file=sys.stderr)
         return 2
+    except KafkaConnectionError as exc:
+        print(f"wirewatch: cannot reach the Kafka broker: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
     parser.error(f"unknown command {args.command!r}")  # pragma: no cover

@@ -69,11 +69,11 @@ def run_worker(settings: Settings, jobs: Sequence[tuple[str, Callable[[], Awaita
     """Create the topics, then run the worker (and ``jobs``) until stopped."""
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
+    registry = CollectorRegistry()
+    context = build_app(settings, registry)  # first: a bad rule file fails before any I/O
     created = loop.run_until_complete(create_topics(settings))
     if created:
         log.info("created topics: %s", ", ".join(created))
-    registry = CollectorRegistry()
-    context = build_app(settings, registry)
     services = [BackgroundJob(name, job, loop=loop) for name, job in jobs]
     with metrics_server(settings, registry) as port:
         if on_ready is not None:

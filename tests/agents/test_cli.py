@@ -45,3 +45,17 @@ def test_invalid_settings_exit_2() -> None:
 def test_settings_lists_every_variable(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["settings"]) == 0
     assert capsys.readouterr().out.count("WIREWATCH_") >= 25
+
+
+def test_an_invalid_rule_file_stops_the_worker_with_its_message(tmp_path) -> None:
+    rules = tmp_path / "rules.yaml"
+    rules.write_text("version: 1\nrules:\n  - name: x\n    severity: loud\n"
+                     "    when: {category: killed}\n")
+    # A broker that is not there: the rule file is checked before anything connects.
+    result = subprocess.run(
+        [sys.executable, "-m", "agents.cli", "worker"], capture_output=True, text=True,
+        check=False, timeout=120,
+        env={"WIREWATCH_BROKER": "kafka://127.0.0.1:9", "WIREWATCH_RULES_FILE": str(rules),
+             "PATH": ""})
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert "rule 'x': field 'severity'" in result.stderr
