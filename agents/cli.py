@@ -102,7 +102,8 @@ def build_parser(load_eval: bool = True) -> argparse.ArgumentParser:
                      help=f"files or folders to replay (default: {DEFAULT_SEEDS})")
     run.add_argument("--no-replay", action="store_true", help="start the service without replaying")
     run.add_argument("--rate", type=_positive(float), metavar="N",
-                     help="replay at N articles/s (default: as fast as possible)")
+                     help="replay at N articles/s (default: 2, so a story's updates arrive "
+                          "in order)")
     run.add_argument("--json", action="store_true", help="print alerts as JSON lines")
     run.add_argument("--exit-after", type=_positive(float), metavar="SECONDS",
                      help="stop by itself after SECONDS (for scripts and demos)")

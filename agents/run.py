@@ -25,6 +25,13 @@ from agents.settings import Settings
 from agents.worker import run_worker
 
 
+#: The demo's replay rate. articles.raw has several partitions, so articles
+#: sent at once may be ingested in any order; the seed story's updates (a toll
+#: rising 5 -> 12 -> 40) only read as a story when they arrive in order, as on
+#: the wire, where they are hours apart.
+DEMO_RATE = 2.0
+
+
 def run_service(settings: Settings, args: argparse.Namespace) -> int:
     console = Console(stderr=True, highlight=False)
     seeds = args.seeds or [Path(__file__).resolve().parent.parent / "seeds"]
@@ -45,7 +52,7 @@ def run_service(settings: Settings, args: argparse.Namespace) -> int:
     async def replay_seeds() -> None:
         if args.no_replay:
             return
-        stats = await replay(settings, seeds, rate=args.rate)
+        stats = await replay(settings, seeds, rate=args.rate or DEMO_RATE)
         console.print(f"[bold]wirewatch[/]: replayed {stats.sent} articles to "
                       f"{settings.topics.raw} ({len(stats.errors)} errors); alerts follow as "
                       "the stages process them. Ctrl-C to stop.")
