@@ -2,8 +2,8 @@
 
 Used by ``wirewatch run`` when no broker is configured, and by the test
 fixtures. It binds to 127.0.0.1 on a free port, keeps data in memory only, and
-dies with the process that started it (``PR_SET_PDEATHSIG`` on Linux), so a
-killed test run never leaves a broker behind.
+dies with the process that started it (``PR_SET_PDEATHSIG`` on Linux, set by
+util-linux's ``setpriv``), so a killed test run never leaves a broker behind.
 
 Example:
     >>> with EmbeddedBroker.start() as broker:
@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import logging
-import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -61,20 +61,30 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def die_with_parent() -> None:  # pragma: no cover - runs in the child
-    """In a child process (``preexec_fn``): get SIGTERM when the parent dies.
+def die_with_parent() -> None:
+    """In this process: get SIGTERM when the parent dies (Linux, even on kill -9).
 
-    Linux only (``PR_SET_PDEATHSIG``), and it works even when the parent is
-    killed with -9; elsewhere the owner's explicit stop is the only guard.
+    Call it first thing in a child process (a model pool's initializer).
+    Never from ``preexec_fn``: code between fork and exec in a threaded
+    parent (Faust, aiokafka and pytest all run threads) can deadlock.
     """
     if sys.platform.startswith("linux"):
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
-def _broker_preexec() -> None:  # pragma: no cover - runs in the child
-    die_with_parent()
-    os.setpgrp()  # Ctrl-C in a terminal goes to us; we stop the broker cleanly
+def orphan_safe(command: list[str]) -> list[str]:
+    """``command`` wrapped so that it gets SIGTERM when its parent dies.
+
+    util-linux's ``setpriv --pdeathsig`` sets PR_SET_PDEATHSIG and then execs
+    the command, so no Python code runs between fork and exec. Where setpriv
+    is missing the command runs as is, and its owner's explicit stop is the
+    only guard.
+    """
+    setpriv = shutil.which("setpriv")
+    if setpriv is None or not sys.platform.startswith("linux"):
+        return command
+    return [setpriv, "--pdeathsig", "TERM", "--", *command]
 
 
 def _wait_listening(port: int, proc: subprocess.Popen[bytes], timeout: float) -> None:
@@ -118,10 +128,13 @@ class EmbeddedBroker:
             out = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115
             try:
                 proc = subprocess.Popen(  # noqa: S603 - fixed binary, fixed arguments
-                    [binary, "broker", "--listener-url", address,
-                     "--advertised-listener-url", address, "--storage-engine", "memory://tansu/"],
+                    orphan_safe([binary, "broker", "--listener-url", address,
+                                 "--advertised-listener-url", address,
+                                 "--storage-engine", "memory://tansu/"]),
                     stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                    preexec_fn=_broker_preexec,  # noqa: PLW1509 - no threads yet matter here
+                    # Its own session: Ctrl-C in a terminal reaches us, and we
+                    # stop the broker last, after the worker has committed.
+                    start_new_session=True,
                 )
             finally:
                 if out is not subprocess.DEVNULL:

@@ -36,7 +36,7 @@ from typing import Any
 import orjson
 
 from agents import kafka
-from agents.embedded import EmbeddedBroker, die_with_parent
+from agents.embedded import EmbeddedBroker, orphan_safe
 from agents.settings import Settings
 from pipeline import alerts, casualties, dedup, entities, ingest
 from pipeline.codec import record_from_bytes, to_bytes
@@ -318,8 +318,8 @@ def _start(kind: str, settings: Settings, log_path: Path) -> subprocess.Popen[by
     command = ([sys.executable, "-m", "bench.plain_loop", "--idle", "3600"] if kind == "plain"
                else [sys.executable, "-m", "agents.cli", "worker"])
     with log_path.open("wb") as log:
-        return subprocess.Popen(command, env=env, cwd=REPO, stdout=log,  # noqa: S603
-                                stderr=subprocess.STDOUT, preexec_fn=die_with_parent)
+        return subprocess.Popen(orphan_safe(command), env=env, cwd=REPO,  # noqa: S603
+                                stdout=log, stderr=subprocess.STDOUT)
 
 
 async def bench_system(kind: str, broker_url: str, pools: dict[str, list[WireItem]],

@@ -26,7 +26,7 @@ from pathlib import Path
 import orjson
 
 from agents import kafka
-from agents.embedded import EmbeddedBroker, die_with_parent
+from agents.embedded import EmbeddedBroker, orphan_safe
 from agents.settings import Settings
 from bench.run import DEFAULT_DATA, REPO, _tree, load_items
 
@@ -103,8 +103,8 @@ def main(argv: list[str] | None = None) -> int:
         child_env = {k: v for k, v in os.environ.items() if not k.startswith("WIREWATCH_")}
         with (workdir / "worker.log").open("wb") as log:
             worker = subprocess.Popen(  # noqa: S603
-                [sys.executable, "-m", "agents.cli", "worker"], env=child_env | env, cwd=REPO,
-                stdout=log, stderr=subprocess.STDOUT, preexec_fn=die_with_parent)
+                orphan_safe([sys.executable, "-m", "agents.cli", "worker"]),
+                env=child_env | env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
         try:
             time.sleep(15)  # join the group, load the model
             print(f"Soak: {args.rate:g} articles/s for {args.minutes:g} min, "

@@ -24,7 +24,7 @@ import pytest
 from aiokafka import TopicPartition
 
 from agents import kafka
-from agents.embedded import EmbeddedBroker, die_with_parent
+from agents.embedded import EmbeddedBroker, orphan_safe
 from agents.settings import Settings
 
 REPO = Path(__file__).resolve().parents[2]
@@ -137,9 +137,8 @@ def start_worker(settings: Settings, tmp_path: Path) -> Iterator[Any]:
             "sys.exit(main(['worker', '--log-level', 'info']))\n"
         with log_path.open("wb") as out:
             process = subprocess.Popen(  # noqa: S603
-                [sys.executable, "-c", code], env=env, cwd=REPO, stdout=out,
-                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                preexec_fn=die_with_parent)  # noqa: PLW1509
+                orphan_safe([sys.executable, "-c", code]), env=env, cwd=REPO, stdout=out,
+                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         worker = WorkerProcess(process, log_path)
         workers.append(worker)
         return worker

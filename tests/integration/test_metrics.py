@@ -29,7 +29,7 @@ import pytest
 from rich.console import Console
 
 from agents import status
-from agents.embedded import die_with_parent
+from agents.embedded import orphan_safe
 from agents.metrics import LATENCY_BUCKETS
 from tests.integration.conftest import produce, wait_for
 
@@ -107,10 +107,10 @@ def prometheus_for(tmp_path: Path) -> Iterator[Any]:
         log_path = tmp_path / "prometheus.log"
         with log_path.open("wb") as out:
             process = subprocess.Popen(  # noqa: S603
-                [exe, f"--config.file={config}", f"--web.listen-address=127.0.0.1:{port}",
-                 f"--storage.tsdb.path={tmp_path / 'tsdb'}"],
-                stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                preexec_fn=die_with_parent)  # noqa: PLW1509
+                orphan_safe([exe, f"--config.file={config}",
+                             f"--web.listen-address=127.0.0.1:{port}",
+                             f"--storage.tsdb.path={tmp_path / 'tsdb'}"]),
+                stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         server = Prometheus(f"http://127.0.0.1:{port}", process, log_path)
         servers.append(server)
         assert wait_for(server.ready, 60), server.log()
