@@ -24,6 +24,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import orjson
+from aiokafka import TopicPartition
 
 from agents import kafka
 from agents.embedded import EmbeddedBroker, orphan_safe
@@ -42,6 +43,21 @@ def rss_mb(pid: int) -> float:
         except OSError:
             continue
     return total / 1024
+
+
+async def processed(settings: Settings) -> int:
+    """Articles out of the pipeline so far: enriched + duplicates + dead letters."""
+    client = kafka.consumer(settings)
+    await client.start()
+    try:
+        await client.topics()
+        topics = settings.topics
+        tps = [TopicPartition(topic, p) for topic in (topics.enriched, topics.duplicates,
+                                                     topics.deadletter)
+               for p in client.partitions_for_topic(topic) or ()]
+        return sum((await client.end_offsets(tps)).values())
+    finally:
+        await client.stop()
 
 
 async def soak(settings: Settings, pid: int, items: list, rate: float, minutes: float,
@@ -63,8 +79,9 @@ async def soak(settings: Settings, pid: int, items: list, rate: float, minutes: 
             if time.monotonic() >= next_sample:
                 elapsed = time.monotonic() - started
                 samples.append((elapsed / 60, rss_mb(pid), sent))
-                print(f"| {elapsed / 60:5.1f} min | {samples[-1][1]:8.1f} MiB | {sent:7d} sent |",
-                      flush=True)
+                done = await processed(settings)
+                print(f"| {elapsed / 60:5.1f} min | {samples[-1][1]:8.1f} MiB | {sent:7d} | "
+                      f"{done:7d} |", flush=True)
                 next_sample += every
             delay = started + sent / rate - time.monotonic()
             if delay > 0:
@@ -109,7 +126,8 @@ def main(argv: list[str] | None = None) -> int:
             time.sleep(15)  # join the group, load the model
             print(f"Soak: {args.rate:g} articles/s for {args.minutes:g} min, "
                   f"{len(items)} distinct articles looping; worker pid {worker.pid}\n")
-            print("| elapsed | worker RSS (with model pool) | articles |\n|---:|---:|---:|")
+            print("| elapsed | worker RSS (with model pool) | sent | processed |\n"
+                  "|---:|---:|---:|---:|")
             samples = asyncio.run(soak(settings, worker.pid, items, args.rate, args.minutes,
                                        args.every))
         finally:
