@@ -104,13 +104,16 @@ def cpu_seconds(pid: int) -> float:
     return total
 
 
-def peak_rss_mb(pid: int) -> float:
-    """Sum of the peak resident sets (VmHWM) of a process and its children."""
+def memory_mb(pid: int, field: str = "VmHWM") -> float:
+    """Sum of a /proc memory field over a process and its children, in MiB.
+
+    ``VmHWM`` is the peak resident set, ``VmRSS`` the current one.
+    """
     total = 0
     for each in _tree(pid):
         try:
             for line in Path(f"/proc/{each}/status").read_text().splitlines():
-                if line.startswith("VmHWM:"):
+                if line.startswith(f"{field}:"):
                     total += int(line.split()[1])
         except OSError:
             continue
@@ -362,7 +365,7 @@ async def bench_system(kind: str, broker_url: str, pools: dict[str, list[WireIte
             "complete": complete,
             "cpu_s_per_article": (cpu_seconds(process.pid) - cpu_before) / max(1, len(items)),
         }
-        result["peak_rss_mb"] = peak_rss_mb(process.pid)
+        result["peak_rss_mb"] = memory_mb(process.pid)
     finally:
         await watcher.stop()
         process.terminate()

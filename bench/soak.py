@@ -29,20 +29,7 @@ from aiokafka import TopicPartition
 from agents import kafka
 from agents.embedded import EmbeddedBroker, orphan_safe
 from agents.settings import Settings
-from bench.run import DEFAULT_DATA, REPO, _tree, load_items
-
-
-def rss_mb(pid: int) -> float:
-    """Current resident set of a process and its children, in MiB."""
-    total = 0
-    for each in _tree(pid):
-        try:
-            for line in Path(f"/proc/{each}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1])
-        except OSError:
-            continue
-    return total / 1024
+from bench.run import DEFAULT_DATA, REPO, load_items, memory_mb
 
 
 async def processed(settings: Settings) -> int:
@@ -78,7 +65,7 @@ async def soak(settings: Settings, pid: int, items: list, rate: float, minutes: 
             sent += 1
             if time.monotonic() >= next_sample:
                 elapsed = time.monotonic() - started
-                samples.append((elapsed / 60, rss_mb(pid), sent))
+                samples.append((elapsed / 60, memory_mb(pid, "VmRSS"), sent))
                 done = await processed(settings)
                 print(f"| {elapsed / 60:5.1f} min | {samples[-1][1]:8.1f} MiB | {sent:7d} | "
                       f"{done:7d} |", flush=True)
