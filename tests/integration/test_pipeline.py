@@ -62,8 +62,10 @@ async def test_bad_input_is_dead_lettered_and_the_next_article_still_flows(
     worker = start_worker()
     good = (b'{"id": "good-1", "source": "test", "headline": "Flood kills 12 in Dhaka", '
             b'"body": "At least 12 people were killed when floods hit Dhaka, officials said."}')
+    # A null value (a tombstone) needs a key; the others have none.
     await produce(settings, [b"not json", b'{"id": 7}', b'{"id": "x", "body": ""}',
-                             b"\xff\xfe{bad utf8", None, good])
+                             b"\xff\xfe{bad utf8", None, good],
+                  keys=[None, None, None, None, b"tombstone", None])
     dead = await read_topic(settings, settings.topics.deadletter, expect=5, timeout=120)
     letters = [dead_letter_from_bytes(m.value) for m in dead]
     assert Counter(letter.stage for letter in letters) == {"ingest": 5}
