@@ -64,8 +64,11 @@ def register(ctx: Context) -> Any:
     settings = ctx.settings
     alerts_topic = ctx.topic(settings.topics.alerts)
     book = RuleBook(settings.rules_file)
+    # use_partitioner: the expiry timer deletes keys outside stream iteration,
+    # so Faust must place them by hashing the key, as the producer placed the
+    # story's records on articles.enriched (keyed by story_id): same partition.
     table = ctx.app.Table("story-state", partitions=settings.partitions,
-                          key_type=bytes, value_type=bytes)
+                          key_type=bytes, value_type=bytes, use_partitioner=True)
     m = ctx.metrics
     webhook = None
     if settings.webhook_url:
@@ -131,6 +134,12 @@ def register(ctx: Context) -> Any:
     # another worker's stories.
     @ctx.app.timer(EXPIRE_CHECK_SECONDS)
     async def expire_old_stories() -> None:
+        try:
+            await _expire_old_stories()
+        except Exception:  # noqa: BLE001 - housekeeping must never stop the worker
+            log.exception("alerts: expiring old stories failed; will try again")
+
+    async def _expire_old_stories() -> None:
         seen: list[tuple[bytes, datetime]] = []
         for number, (key, raw) in enumerate(list(table.items())):
             if raw is not None:

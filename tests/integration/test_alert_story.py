@@ -119,3 +119,32 @@ async def test_scripted_story_yields_the_expected_alerts_once(settings, start_wo
     assert sorted(enriched_from_bytes(m.value).article.id for m in duplicates) == \
         ["a-1-reprint", "b-1-reprint"]
     assert worker.alive()
+
+
+EXPIRE_FAST = """
+import agents.alerts_agent
+agents.alerts_agent.EXPIRE_CHECK_SECONDS = 2.0
+"""
+
+
+async def test_a_story_unseen_for_the_ttl_is_dropped_from_the_state(settings, start_worker):
+    worker = start_worker({"WIREWATCH_STORY_TTL_HOURS": "24"}, prelude=EXPIRE_FAST)
+    old = orjson.dumps({"id": "old", "source": "a", "headline": "Quake kills 3 in Peru",
+                        "body": "An earthquake killed 3 people near Cusco, Peru's civil defence "
+                                "institute said on Monday.",
+                        "published_at": "2026-03-02T08:00:00+00:00"})
+    new = orjson.dumps({"id": "new", "source": "b", "headline": "Bus crash in Kenya",
+                        "body": "A bus crash on the Nairobi-Mombasa highway injured 14 people, "
+                                "Kenyan police said on Thursday.",
+                        "published_at": "2026-03-05T08:00:00+00:00"})
+    await publish_in_order(settings, [old, new], 0)
+    changelog = f"{settings.app_id}-story-state-changelog"
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 60
+    tombstones: list[bytes] = []
+    while loop.time() < deadline and not tombstones:
+        await asyncio.sleep(2)
+        records = await read_topic(settings, changelog, idle=0.5, timeout=10)
+        tombstones = [m.key for m in records if m.value is None]
+    assert tombstones == [b"old"], worker.log()[-3000:]
+    assert worker.alive()
