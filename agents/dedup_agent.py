@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from agents.app import Context
-from agents.stage import emit, run_one, utcnow
+from agents.stage import emit, origin_of, run_one, utcnow
 from pipeline import dedup
 from pipeline.codec import article_from_bytes, record_from_bytes, to_bytes
 from pipeline.records import EnrichedArticle, StageTimes
@@ -49,7 +49,10 @@ def register(ctx: Context) -> Any:
     @ctx.app.agent(ctx.topic(topics.valid), name="wirewatch.dedup")
     async def dedup_agent(stream: Any) -> None:
         async for event in stream.events():
-            origin = dedup.origin_of(event.message.partition, event.message.offset)
+            # Where ingest read it on articles.raw: ingest re-processes raw
+            # records after a crash, writing them to articles.valid again, and
+            # such a copy must be recognised as the same delivery.
+            origin = dedup.origin_of(*origin_of(event))
             result = await run_one(ctx, STAGE, event, check, event.value, origin)
             if result is None:
                 continue

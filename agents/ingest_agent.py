@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from agents.app import Context
-from agents.stage import emit, run_one, utcnow
+from agents.stage import emit, origin_header, run_one, utcnow
 from pipeline import ingest
 from pipeline.codec import to_bytes
 from pipeline.errors import InvalidRecord
@@ -35,7 +35,8 @@ def register(ctx: Context) -> Any:
             article = await run_one(ctx, STAGE, event, validate, event.value)
             if article is None:
                 continue
-            if await emit(ctx, STAGE, valid, article.id.encode(), to_bytes(article), event):
+            if await emit(ctx, STAGE, valid, article.id.encode(), to_bytes(article), event,
+                          headers=origin_header(event)):
                 articles.labels(stage=STAGE, outcome="valid").inc()
 
     return ingest_agent

@@ -110,7 +110,7 @@ async def run_one(ctx: Context, stage: str, event: Any, fn: Callable[..., T],
 
 
 async def emit(ctx: Context, stage: str, topic: Any, key: bytes, value: bytes,
-               event: Any) -> bool:
+               event: Any, headers: dict[str, bytes] | None = None) -> bool:
     """Send a stage's output; a record the broker refuses is dead-lettered instead.
 
     Returns True when sent. Faust raises on a record over the producer's (or
@@ -118,8 +118,29 @@ async def emit(ctx: Context, stage: str, topic: Any, key: bytes, value: bytes,
     restarted by its supervisor on the same record.
     """
     try:
-        await topic.send(key=key, value=value)
+        await topic.send(key=key, value=value, headers=headers)
     except (ProducerSendError, KafkaError) as exc:
         await dead_letter(ctx, stage, exc, event.value, event)
         return False
     return True
+
+
+#: Header naming the articles.raw record an article came from ("partition:offset").
+ORIGIN_HEADER = "wirewatch-origin"
+
+
+def origin_header(event: Any) -> dict[str, bytes]:
+    """The header that records where ``event`` was read."""
+    return {ORIGIN_HEADER: f"{event.message.partition}:{event.message.offset}".encode()}
+
+
+def origin_of(event: Any) -> tuple[int, int]:
+    """(partition, offset) of the raw record behind ``event``, from its header.
+
+    Falls back to the event's own position for records written without it.
+    """
+    raw = (event.headers or {}).get(ORIGIN_HEADER)
+    if raw:
+        partition, _, offset = bytes(raw).decode().partition(":")
+        return int(partition), int(offset)
+    return event.message.partition, event.message.offset
