@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from agents import kafka
 from agents.embedded import free_port
 from agents.settings import Settings
 from pipeline.codec import dead_letter_from_bytes, enriched_from_bytes
@@ -89,7 +90,10 @@ def ids_of(messages: list, decode) -> list[str]:  # type: ignore[type-arg]
 @pytest.mark.timeout(420)
 async def test_two_workers_share_partitions_and_one_takes_over_when_the_other_stops(
         settings: Settings, start_worker) -> None:
-    settings = settings.replace(partitions=PARTITIONS)
+    # The fixture created its topics with 2 partitions: this test's own, with more.
+    settings = settings.replace(partitions=PARTITIONS, topic_prefix=f"{settings.topic_prefix}s.",
+                                app_id=f"{settings.app_id}-s")
+    await kafka.create_topics(settings)
     topics = settings.topics
     ports = [free_port(), free_port()]
     workers = [start_worker(settings_=settings, extra_env={"WIREWATCH_METRICS_PORT": str(port)})
