@@ -49,9 +49,17 @@ def run_service(settings: Settings, args: argparse.Namespace) -> int:
     else:
         console.print(f"[bold]wirewatch[/]: using broker {settings.broker}")
 
+    contexts: list[Context] = []
+
     async def replay_seeds() -> None:
         if args.no_replay:
             return
+        # Wait until the worker has joined its group and been given its
+        # partitions: articles queued before that are all taken at once, in
+        # any order, and the seed story's updates would arrive scrambled.
+        while not contexts or not contexts[0].app.tables.recovery.completed.is_set():
+            await asyncio.sleep(0.5)
+        await asyncio.sleep(1.0)
         stats = await replay(settings, seeds, rate=args.rate or DEMO_RATE)
         console.print(f"[bold]wirewatch[/]: replayed {stats.sent} articles to "
                       f"{settings.topics.raw} ({len(stats.errors)} errors); alerts follow as "
@@ -66,6 +74,7 @@ def run_service(settings: Settings, args: argparse.Namespace) -> int:
             os.kill(os.getpid(), signal.SIGTERM)  # the worker's own clean shutdown
 
     def ready(context: Context, metrics_port: int) -> None:
+        contexts.append(context)
         console.print(f"[bold]wirewatch[/]: metrics on http://{settings.metrics_host}:"
                       f"{metrics_port}/metrics; starting the stage agents (takes ~10 s)...")
 
