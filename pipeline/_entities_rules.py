@@ -8,6 +8,7 @@ on wire copy.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
@@ -219,22 +220,33 @@ def _propagate(tokens: Tokens, spans: list[TokenSpan], taken: bytearray) -> list
             known.setdefault(_PARTICLE.sub("", last), "PER")
     known = {k: v for k, v in known.items() if k[:1].isupper() and len(k) > 1}
     firsts = {k.split()[0] for k in known} | {_PARTICLE.sub("", k) for k in known}
+
+    def starts_name(i: int) -> bool:
+        word = tokens.text[i]
+        return word in firsts or _PARTICLE.sub("", word) in firsts
+
+    def label_of(window: str, n: int) -> str:
+        return known.get(window) or (known.get(_PARTICLE.sub("", window), "") if n == 1 else "")
+
+    return _longest_matches(tokens, taken, starts_name, label_of, "rule")
+
+
+def _longest_matches(tokens: Tokens, taken: bytearray, starts: Callable[[int], bool],
+                     label_of: Callable[[str, int], str], source: str) -> list[TokenSpan]:
+    # Left to right, the longest untaken window (up to _MAX_NAME_TOKENS) that
+    # label_of names wins; its tokens are then taken.
     found: list[TokenSpan] = []
     i = 0
     while i < tokens.count:
-        word = tokens.text[i]
-        if taken[i] or (word not in firsts and _PARTICLE.sub("", word) not in firsts):
+        if taken[i] or not starts(i):
             i += 1
             continue
         for n in range(min(_MAX_NAME_TOKENS, tokens.count - i), 0, -1):
             if any(taken[i : i + n]):
                 continue
-            window = tokens.span(i, i + n)
-            label = known.get(window) or (
-                known.get(_PARTICLE.sub("", window), "") if n == 1 else ""
-            )
+            label = label_of(tokens.span(i, i + n), n)
             if label:
-                found.append((i, i + n, label, "rule"))
+                found.append((i, i + n, label, source))
                 taken[i : i + n] = b"\x01" * n
                 i += n - 1
                 break
@@ -253,30 +265,16 @@ def _known_names(tokens: Tokens, taken: bytearray) -> list[TokenSpan]:
     # headlines, unusual contexts).
     countries = gazetteer._tables()[0]
     firsts = _first_words()
-    found: list[TokenSpan] = []
-    i = 0
-    while i < tokens.count:
-        if taken[i] or not tokens.text[i][:1].isupper() or tokens.lower[i] not in firsts:
-            i += 1
-            continue
-        for n in range(min(_MAX_NAME_TOKENS, tokens.count - i), 0, -1):
-            if any(taken[i : i + n]):
-                continue
-            window = tokens.span(i, i + n)
-            label = (
-                "ORG"
-                if window in _ORGANISATIONS
-                else "LOC"
-                if gazetteer.fold(window) in countries
-                else ""
-            )
-            if label:
-                found.append((i, i + n, label, "gazetteer"))
-                taken[i : i + n] = b"\x01" * n
-                i += n - 1
-                break
-        i += 1
-    return found
+
+    def starts_name(i: int) -> bool:
+        return tokens.text[i][:1].isupper() and tokens.lower[i] in firsts
+
+    def label_of(window: str, _n: int) -> str:
+        if window in _ORGANISATIONS:
+            return "ORG"
+        return "LOC" if gazetteer.fold(window) in countries else ""
+
+    return _longest_matches(tokens, taken, starts_name, label_of, "gazetteer")
 
 
 def _headed_organisations(tokens: Tokens, taken: bytearray) -> list[TokenSpan]:
