@@ -217,6 +217,10 @@ class Settings:
         if problems:
             raise SettingsError("invalid settings:\n  " + "\n  ".join(problems))
 
+    def to_env(self) -> dict[str, str]:
+        """Every setting as a WIREWATCH_* variable; ``from_env`` reads it back unchanged."""
+        return {f.metadata["env"]: str(getattr(self, f.name)) for f in dataclasses.fields(self)}
+
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)
 
@@ -233,6 +237,14 @@ class Settings:
     def bootstrap_servers(self) -> list[str]:
         """host:port list for aiokafka clients."""
         return [url.strip().partition("://")[2] for url in self.broker.split(";") if url.strip()]
+
+    def child_environment(self, inherited: Mapping[str, str]) -> dict[str, str]:
+        """The environment of a child process that runs with these settings.
+
+        ``inherited`` (the parent's environment) minus its own WIREWATCH_*
+        variables, plus every setting of this object.
+        """
+        return {k: v for k, v in inherited.items() if not k.startswith(PREFIX)} | self.to_env()
 
     @classmethod
     def documentation(cls) -> list[tuple[str, str, str]]:

@@ -311,13 +311,10 @@ async def _wait_outcomes(watcher: Watcher, count: int, timeout: float) -> bool:
 
 
 def _start(kind: str, settings: Settings, log_path: Path) -> subprocess.Popen[bytes]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("WIREWATCH_")} | {
-        "WIREWATCH_BROKER": settings.broker, "WIREWATCH_BROKER_KIND": settings.broker_kind,
-        "WIREWATCH_APP_ID": settings.app_id, "WIREWATCH_TOPIC_PREFIX": settings.topic_prefix,
-        "WIREWATCH_METRICS_PORT": "0", "WIREWATCH_DATA_DIR": str(log_path.parent / "state"),
-        "WIREWATCH_LOG_LEVEL": "warning",
-        "WIREWATCH_ENTITY_WORKERS": os.environ.get("WIREWATCH_ENTITY_WORKERS", "1"),
-    }
+    env = settings.replace(
+        metrics_port=0, data_dir=log_path.parent / "state", log_level="warning",
+        entity_workers=int(os.environ.get("WIREWATCH_ENTITY_WORKERS", "1")),
+    ).child_environment(os.environ)
     command = ([sys.executable, "-m", "bench.plain_loop", "--idle", "3600"] if kind == "plain"
                else [sys.executable, "-m", "agents.cli", "worker"])
     with log_path.open("wb") as log:

@@ -104,11 +104,11 @@ def main(argv: list[str] | None = None) -> int:
                "WIREWATCH_DEDUP_WINDOW_HOURS": str(args.window_hours)}
         settings = Settings.from_env(env)
         asyncio.run(kafka.create_topics(settings))
-        child_env = {k: v for k, v in os.environ.items() if not k.startswith("WIREWATCH_")}
         with (workdir / "worker.log").open("wb") as log:
             worker = subprocess.Popen(  # noqa: S603
                 orphan_safe([sys.executable, "-m", "agents.cli", "worker"]),
-                env=child_env | env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
+                env=settings.child_environment(os.environ), cwd=REPO, stdout=log,
+                stderr=subprocess.STDOUT)
         try:
             time.sleep(15)  # join the group, load the model
             print(f"Soak: {args.rate:g} articles/s for {args.minutes:g} min, "

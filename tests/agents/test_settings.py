@@ -65,3 +65,12 @@ def test_tls_and_sasl_reach_the_kafka_clients() -> None:
     assert (options["sasl_mechanism"], options["sasl_plain_username"]) == ("PLAIN", "ww")
     credentials = _credentials(settings)
     assert credentials.username == "ww" and credentials.ssl_context is not None
+
+
+def test_to_env_round_trips_and_a_child_environment_replaces_the_parents_settings() -> None:
+    settings = Settings.from_env({"WIREWATCH_BROKER": "kafka://k:9092",
+                                  "WIREWATCH_PARTITIONS": "6", "WIREWATCH_BATCH_TIMEOUT": "0.2",
+                                  "WIREWATCH_DATA_DIR": "/tmp/ww"})
+    assert Settings.from_env(settings.to_env()) == settings
+    child = settings.child_environment({"PATH": "/bin", "WIREWATCH_PARTITIONS": "99"})
+    assert child["PATH"] == "/bin" and child["WIREWATCH_PARTITIONS"] == "6"

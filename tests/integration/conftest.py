@@ -79,21 +79,6 @@ async def settings(broker: Broker, tmp_path: Path) -> Settings:
     return settings
 
 
-def settings_env(settings: Settings) -> dict[str, str]:
-    """The WIREWATCH_* variables that reproduce ``settings`` in a child process."""
-    return {
-        "WIREWATCH_BROKER": settings.broker,
-        "WIREWATCH_BROKER_KIND": settings.broker_kind,
-        "WIREWATCH_APP_ID": settings.app_id,
-        "WIREWATCH_TOPIC_PREFIX": settings.topic_prefix,
-        "WIREWATCH_PARTITIONS": str(settings.partitions),
-        "WIREWATCH_DATA_DIR": str(settings.data_dir),
-        "WIREWATCH_METRICS_PORT": str(settings.metrics_port),
-        "WIREWATCH_BATCH_TIMEOUT": str(settings.batch_timeout),
-        "WIREWATCH_RULES_FILE": str(settings.rules_file),
-    }
-
-
 @dataclass
 class WorkerProcess:
     """A ``wirewatch worker`` child process and its log."""
@@ -129,8 +114,7 @@ def start_worker(settings: Settings, tmp_path: Path) -> Iterator[Any]:
 
     def start(extra_env: dict[str, str] | None = None, prelude: str | None = None,
               settings_: Settings | None = None) -> WorkerProcess:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("WIREWATCH_")}
-        env |= settings_env(settings_ or settings) | (extra_env or {})
+        env = (settings_ or settings).child_environment(os.environ) | (extra_env or {})
         env["PYTHONUNBUFFERED"] = "1"
         log_path = tmp_path / f"worker-{len(workers)}.log"
         code = (prelude or "") + "\nimport sys\nfrom agents.cli import main\n" \
