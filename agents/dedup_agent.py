@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from agents.app import Context
-from agents.stage import emit, origin_of, run_one, utcnow
+from agents.stage import emit, raw_position, run_one, utcnow
 from pipeline import dedup
 from pipeline.codec import article_from_bytes, record_from_bytes, to_bytes
 from pipeline.records import EnrichedArticle, StageTimes
@@ -52,7 +52,7 @@ def register(ctx: Context) -> Any:
             # Where ingest read it on articles.raw: ingest re-processes raw
             # records after a crash, writing them to articles.valid again, and
             # such a copy must be recognised as the same delivery.
-            origin = dedup.origin_of(*origin_of(event))
+            origin = dedup.origin_of(*raw_position(event))
             result = await run_one(ctx, STAGE, event, check, event.value, origin)
             if result is None:
                 continue

@@ -134,7 +134,7 @@ def origin_header(event: Any) -> dict[str, bytes]:
     return {ORIGIN_HEADER: f"{event.message.partition}:{event.message.offset}".encode()}
 
 
-def origin_of(event: Any) -> tuple[int, int]:
+def raw_position(event: Any) -> tuple[int, int]:
     """(partition, offset) of the raw record behind ``event``, from its header.
 
     Falls back to the event's own position for records written without it.

@@ -6,8 +6,10 @@ rejected with :class:`~pipeline.errors.InvalidRecord` and a reason naming the
 field, so the agent can dead-letter it.
 
 Example:
-    >>> article = validate_article(b'{"id": "a1", "headline": "H", "body": "B"}',
-    ...                            IngestPolicy(), now=NOW)
+    >>> now = datetime(2026, 1, 25, tzinfo=timezone.utc)
+    >>> validate_article(b'{"id": "a1", "body": "<p>Five&nbsp;killed</p>"}',
+    ...                  IngestPolicy(), now).body
+    'Five killed'
 """
 
 from __future__ import annotations
