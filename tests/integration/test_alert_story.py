@@ -116,7 +116,8 @@ async def test_scripted_story_yields_the_expected_alerts_once(settings, start_wo
     breaking = alerts[-1]
     assert breaking.sources == 3
     duplicates = await read_topic(settings, settings.topics.duplicates, expect=2, idle=1)
-    assert sorted(enriched_from_bytes(m.value).article.id for m in duplicates) == \
+    # At-least-once: a record re-processed around the restart may be on the topic twice.
+    assert sorted({enriched_from_bytes(m.value).article.id for m in duplicates}) == \
         ["a-1-reprint", "b-1-reprint"]
     assert worker.alive()
 
