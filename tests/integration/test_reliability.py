@@ -48,18 +48,20 @@ async def outcome_ids(settings: Settings) -> dict[str, list[str]]:
     return {"enriched": enriched, "duplicates": duplicates, "dead": dead}
 
 
-async def wait_accounted(settings: Settings, expected: int, timeout: float) -> None:
-    """Wait until the outcome topics hold at least ``expected`` records."""
+async def wait_accounted(settings: Settings, expected: int, timeout: float) -> int:
+    """Wait until the outcome topics hold at least ``expected`` records; return how many."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     topics = settings.topics
+    total = 0
     while loop.time() < deadline:
         total = 0
         for topic in (topics.enriched, topics.duplicates, topics.deadletter):
             total += await topic_size(settings, topic)
         if total >= expected:
-            return
+            return total
         await asyncio.sleep(1.0)
+    return total
 
 
 def assert_each_accounted_once(ids: dict[str, list[str]], sent: list[str]) -> None:
@@ -166,16 +168,18 @@ async def test_a_stage_that_raises_dead_letters_one_record_and_retries_transient
 async def _replay_kill_restart(settings, start_worker, how: signal.Signals) -> None:
     payloads = reuters_payloads(5000)
     sent = [orjson.loads(p)["id"] for p in payloads]
-    first = start_worker()
+    first = start_worker(settings_=settings)
     await produce(settings, payloads)
     # Stop the worker once about a fifth has gone through.
-    await wait_accounted(settings, len(sent) // 5, timeout=300)
+    done = await wait_accounted(settings, len(sent) // 5, timeout=240)
+    assert done >= len(sent) // 5, f"only {done} accounted\n" + first.log()[-3000:]
     if how == signal.SIGKILL:
         first.kill()
     else:
         assert first.terminate() == 0, first.log()[-3000:]
-    second = start_worker()
-    await wait_accounted(settings, len(sent), timeout=600)
+    second = start_worker(settings_=settings)
+    done = await wait_accounted(settings, len(sent), timeout=420)
+    assert done >= len(sent), f"only {done} of {len(sent)} accounted\n" + second.log()[-3000:]
     await asyncio.sleep(3)  # let anything re-processed land too
     ids = await outcome_ids(settings)
     assert_each_accounted_once(ids, sent)
@@ -192,16 +196,20 @@ async def _replay_kill_restart(settings, start_worker, how: signal.Signals) -> N
 
 
 @pytest.mark.slow
-async def test_kill_9_mid_replay_then_restart_accounts_for_every_article(settings, start_worker):
-    await _replay_kill_restart(settings, start_worker, signal.SIGKILL)
+@pytest.mark.timeout(900)
+async def test_kill_9_mid_replay_then_restart_accounts_for_every_article(own_broker_settings,
+                                                                         start_worker):
+    await _replay_kill_restart(own_broker_settings, start_worker, signal.SIGKILL)
 
 
 @pytest.mark.slow
-async def test_sigterm_mid_replay_commits_and_loses_nothing(settings, start_worker):
-    await _replay_kill_restart(settings, start_worker, signal.SIGTERM)
+@pytest.mark.timeout(900)
+async def test_sigterm_mid_replay_commits_and_loses_nothing(own_broker_settings, start_worker):
+    await _replay_kill_restart(own_broker_settings, start_worker, signal.SIGTERM)
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(900)
 async def test_broker_frozen_for_20_s_mid_replay(tmp_path: Path, start_worker):
     with EmbeddedBroker.start(log_path=tmp_path / "frozen-broker.log") as broker:
         env = {"WIREWATCH_BROKER": broker.url, "WIREWATCH_BROKER_KIND": "tansu",
@@ -213,11 +221,13 @@ async def test_broker_frozen_for_20_s_mid_replay(tmp_path: Path, start_worker):
         sent = [orjson.loads(p)["id"] for p in payloads]
         worker = start_worker(settings_=settings)
         await produce(settings, payloads)
-        await wait_accounted(settings, len(sent) // 4, timeout=300)
+        done = await wait_accounted(settings, len(sent) // 4, timeout=240)
+        assert done >= len(sent) // 4, f"only {done} accounted\n" + worker.log()[-3000:]
         broker.pause()
         await asyncio.sleep(20)
         broker.resume()
-        await wait_accounted(settings, len(sent), timeout=600)
+        done = await wait_accounted(settings, len(sent), timeout=420)
+        assert done >= len(sent), f"only {done} of {len(sent)} accounted\n" + worker.log()[-3000:]
         await asyncio.sleep(3)
         ids = await outcome_ids(settings)
         assert_each_accounted_once(ids, sent)
