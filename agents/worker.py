@@ -63,6 +63,22 @@ def metrics_server(settings: Settings, registry: CollectorRegistry) -> Iterator[
         thread.join(5)
 
 
+def quiet_worker(app: faust.App, *services: Service, loop: asyncio.AbstractEventLoop,
+                 loglevel: str) -> faust.Worker:
+    """A Faust worker without its terminal spinner.
+
+    At log level WARNING and above Faust's spinner sets the root logger to
+    DEBUG so that every log call turns the spinner, and aiokafka then builds a
+    DEBUG record for each fetch and request. A py-spy profile of a worker at 20
+    articles/s put 8.6% of its CPU in ``Logger.debug``; in a service log the
+    spinner only writes terminal escape codes anyway.
+    """
+    worker = faust.Worker(app, *services, loop=loop, loglevel=loglevel,
+                          redirect_stdouts=False, override_logging=True)
+    worker.spinner = None
+    return worker
+
+
 def run_worker(settings: Settings, jobs: Sequence[tuple[str, Callable[[], Awaitable[Any]]]] = (),
                loglevel: str | None = None,
                on_ready: Callable[[Context, int], None] | None = None) -> None:
@@ -78,10 +94,8 @@ def run_worker(settings: Settings, jobs: Sequence[tuple[str, Callable[[], Awaita
     with metrics_server(settings, registry) as port:
         if on_ready is not None:
             on_ready(context, port)
-        worker = faust.Worker(
-            context.app, *services, loop=loop, loglevel=loglevel or settings.log_level,
-            redirect_stdouts=False, override_logging=True,
-        )
+        worker = quiet_worker(context.app, *services, loop=loop,
+                              loglevel=loglevel or settings.log_level)
         try:
             worker.execute_from_commandline()
         finally:
