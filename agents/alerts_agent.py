@@ -22,8 +22,8 @@ from typing import Any
 from agents import kafka
 from agents.app import Context
 from agents.recent import RecentIds
-from agents.webhook import WebhookSink
 from agents.stage import run_one, utcnow
+from agents.webhook import WebhookSink
 from pipeline import alerts
 from pipeline.codec import alert_from_bytes, enriched_from_bytes, record_from_bytes, to_bytes
 from pipeline.errors import RuleError
@@ -70,6 +70,8 @@ def register(ctx: Context) -> Any:
     table = ctx.app.Table("story-state", partitions=settings.partitions,
                           key_type=bytes, value_type=bytes, use_partitioner=True)
     m = ctx.metrics
+    counted = m.stage(STAGE)
+    counted_evaluated = counted.outcome("evaluated")
     webhook = None
     if settings.webhook_url:
         webhook = WebhookSink(settings.webhook_url, timeout=settings.webhook_timeout,
@@ -123,9 +125,9 @@ def register(ctx: Context) -> Any:
                 if webhook is not None:
                     webhook.offer(alert)
                 latency = (utcnow() - record.article.received_at).total_seconds()
-                m.end_to_end_latency.labels(target="alert").observe(max(latency, 0.0))
+                counted.latency_to_alert.observe(max(latency, 0.0))
             table[record.story_id.encode()] = to_bytes(new_state)
-            m.articles.labels(stage=STAGE, outcome="evaluated").inc()
+            counted_evaluated.inc()
 
     # Story state would otherwise grow forever on an endless stream: a story
     # not seen for WIREWATCH_STORY_TTL_HOURS (of article time, relative to the

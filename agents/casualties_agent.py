@@ -28,6 +28,8 @@ def enrich(payload: bytes) -> EnrichedArticle:
 def register(ctx: Context) -> Any:
     enriched_topic = ctx.topic(ctx.settings.topics.enriched)
     m = ctx.metrics
+    counted = m.stage(STAGE)
+    counted_enriched = counted.outcome("enriched")
 
     @ctx.app.agent(ctx.topic(ctx.settings.topics.tagged), name="wirewatch.casualties")
     async def casualties_agent(stream: Any) -> None:
@@ -38,10 +40,10 @@ def register(ctx: Context) -> Any:
             if not await emit(ctx, STAGE, enriched_topic, record.story_id.encode(),
                               to_bytes(record), event):
                 continue
-            m.articles.labels(stage=STAGE, outcome="enriched").inc()
+            counted_enriched.inc()
             for figure in record.casualties.figures:
                 m.casualty_figures.labels(category=figure.category).inc()
             latency = (utcnow() - record.article.received_at).total_seconds()
-            m.end_to_end_latency.labels(target="enriched").observe(max(latency, 0.0))
+            counted.latency_to_enriched.observe(max(latency, 0.0))
 
     return casualties_agent

@@ -31,6 +31,7 @@ def register(ctx: Context) -> Any:
     config = dedup.DedupConfig(window=timedelta(hours=settings.dedup_window_hours))
     state: dict[str, Any] = {"index": None, "seen": 0, "latest": None}
     m = ctx.metrics
+    counted = m.stage(STAGE)
 
     def index() -> dedup.DedupIndex:
         # Built lazily: the table is only complete once recovery has finished,
@@ -64,7 +65,7 @@ def register(ctx: Context) -> Any:
             outcome = "duplicate" if result.verdict.is_duplicate else "unique"
             target = duplicates if result.verdict.is_duplicate else unique
             if await emit(ctx, STAGE, target, key, to_bytes(record), event):
-                m.articles.labels(stage=STAGE, outcome=outcome).inc()
+                counted.outcome(outcome).inc()
             _expire(result.article.published_at)
 
     def _expire(article_time: datetime) -> None:

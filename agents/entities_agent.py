@@ -49,6 +49,8 @@ def register(ctx: Context) -> Any:
     settings = ctx.settings
     tagged_topic = ctx.topic(settings.topics.tagged)
     m = ctx.metrics
+    counted = m.stage(STAGE)
+    counted_tagged = counted.outcome("tagged")
 
     async def tag(records: list[EnrichedArticle]) -> list[TaggedEntities]:
         loop = asyncio.get_running_loop()
@@ -90,7 +92,7 @@ def register(ctx: Context) -> Any:
                 except Exception as exc:  # noqa: BLE001
                     await dead_letter(ctx, STAGE, exc, event.value, event)
                     results.append(None)
-        m.stage_duration.labels(stage=STAGE).observe(time.perf_counter() - started)
+        counted.duration.observe(time.perf_counter() - started)
         now = utcnow()
         return [
             (event, None if result is None else replace(
@@ -115,7 +117,7 @@ def register(ctx: Context) -> Any:
                                                     record.story_id.encode(),
                                                     to_bytes(record), event):
                     continue
-                m.articles.labels(stage=STAGE, outcome="tagged").inc()
+                counted_tagged.inc()
                 for entity in record.entities.entities:
                     m.entities.labels(label=entity.label).inc()
             for event in batch:

@@ -22,7 +22,7 @@ def register(ctx: Context) -> Any:
     topics = ctx.settings.topics
     policy = ingest.IngestPolicy(max_body_bytes=ctx.settings.max_body_bytes)
     valid = ctx.topic(topics.valid)
-    articles = ctx.metrics.articles
+    counted_valid = ctx.metrics.stage(STAGE).outcome("valid")
 
     def validate(payload: bytes | None) -> Article:
         if payload is None:
@@ -37,6 +37,6 @@ def register(ctx: Context) -> Any:
                 continue
             if await emit(ctx, STAGE, valid, article.id.encode(), to_bytes(article), event,
                           headers=origin_header(event)):
-                articles.labels(stage=STAGE, outcome="valid").inc()
+                counted_valid.inc()
 
     return ingest_agent

@@ -13,7 +13,7 @@ Example:
 from __future__ import annotations
 
 import platform
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import metadata
 from typing import Any
 
@@ -25,6 +25,14 @@ LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0
 STAGE_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
 STAGES = ("ingest", "dedup", "entities", "casualties", "alerts")
+#: What each stage counts an article as when it leaves.
+STAGE_OUTCOMES = {
+    "ingest": ("valid", "dead_lettered"),
+    "dedup": ("unique", "duplicate", "dead_lettered"),
+    "entities": ("tagged", "dead_lettered"),
+    "casualties": ("enriched", "dead_lettered"),
+    "alerts": ("evaluated", "dead_lettered"),
+}
 
 
 class _CachedLabels:
@@ -77,6 +85,24 @@ class _Histogram(_CachedLabels, Histogram):
 
 
 @dataclass(frozen=True, slots=True)
+class StageMetrics:
+    """One stage's label children, looked up once.
+
+    An agent counts every article; even cached, ``labels()`` costs about
+    0.7 us a call against 0.7 us for the ``inc()`` itself, so the children a
+    stage uses on every article are bound when the agent is registered.
+    """
+
+    duration: Any
+    outcomes: dict[str, Any]
+    latency_to_enriched: Any
+    latency_to_alert: Any
+
+    def outcome(self, name: str) -> Any:
+        return self.outcomes[name]
+
+
+@dataclass(frozen=True, slots=True)
 class Metrics:
     """The worker's metrics; create one per registry."""
 
@@ -94,6 +120,20 @@ class Metrics:
     webhook_deliveries: Counter
     dedup_index_bytes: Gauge
     build: Info
+    _stages: dict[str, StageMetrics] = field(default_factory=dict)
+
+    def stage(self, name: str) -> StageMetrics:
+        """The label children of stage ``name`` (bound on first use)."""
+        try:
+            return self._stages[name]
+        except KeyError:
+            outcomes = {outcome: self.articles.labels(stage=name, outcome=outcome)
+                        for outcome in STAGE_OUTCOMES[name]}
+            bound = self._stages[name] = StageMetrics(
+                duration=self.stage_duration.labels(stage=name), outcomes=outcomes,
+                latency_to_enriched=self.end_to_end_latency.labels(target="enriched"),
+                latency_to_alert=self.end_to_end_latency.labels(target="alert"))
+            return bound
 
     @classmethod
     def create(cls, registry: CollectorRegistry) -> Metrics:

@@ -73,7 +73,7 @@ async def dead_letter(ctx: Context, stage: str, exc: BaseException, payload: byt
         log.exception("%s: could not publish the dead letter for %s[%s]@%s", stage,
                       record.topic, record.partition, record.offset)
     ctx.metrics.dead_letters.labels(stage=stage, reason=type(exc).__name__).inc()
-    ctx.metrics.articles.labels(stage=stage, outcome="dead_lettered").inc()
+    ctx.metrics.stage(stage).outcome("dead_lettered").inc()
 
 
 async def attempt(ctx: Context, stage: str, call: Callable[[], Awaitable[T]]) -> T:
@@ -106,7 +106,7 @@ async def run_one(ctx: Context, stage: str, event: Any, fn: Callable[..., T],
         await dead_letter(ctx, stage, exc, event.value, event)
         return None
     finally:
-        ctx.metrics.stage_duration.labels(stage=stage).observe(time.perf_counter() - started)
+        ctx.metrics.stage(stage).duration.observe(time.perf_counter() - started)
 
 
 async def emit(ctx: Context, stage: str, topic: Any, key: bytes, value: bytes,

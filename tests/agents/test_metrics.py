@@ -127,6 +127,24 @@ def test_cached_children_follow_removal(metrics: Metrics) -> None:
     assert sample(metrics, "wirewatch_consumer_lag_messages", topic="t", partition="0") == 8
 
 
+def test_a_stage_binds_its_children_once_and_counts_into_the_same_series(metrics: Metrics) -> None:
+    for stage in STAGES:
+        bound = metrics.stage(stage)
+        assert metrics.stage(stage) is bound
+        bound.outcome("dead_lettered").inc()
+        bound.duration.observe(0.002)
+        assert sample(metrics, "wirewatch_articles_total", stage=stage,
+                      outcome="dead_lettered") == 1
+        assert sample(metrics, "wirewatch_stage_duration_seconds_count", stage=stage) == 1
+    metrics.stage("dedup").outcome("duplicate").inc(2)
+    metrics.stage("alerts").latency_to_alert.observe(0.3)
+    assert sample(metrics, "wirewatch_articles_total", stage="dedup", outcome="duplicate") == 2
+    assert sample(metrics, "wirewatch_end_to_end_latency_seconds_bucket", target="alert",
+                  le="0.5") == 1
+    with pytest.raises(KeyError):
+        metrics.stage("dedup").outcome("tagged")  # not an outcome of that stage
+
+
 # -- lag.py -------------------------------------------------------------------
 
 A0, A1, B0 = Partition("raw", 0), Partition("raw", 1), Partition("valid", 0)
