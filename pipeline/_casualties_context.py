@@ -41,6 +41,11 @@ _BACKGROUND = re.compile(
     r"|bandh|hartal|walkout|boycott\w*|effigy|sit-in|dharna|blockade|justice for)\b[^.;]*?"
     r"\b(?:against|over|after|following|for|about|into|regarding|condemn\w*"
     r"|demanding)\s+(?:[\w'-]+\s+){0,4}$"
+    # "students protested the murder of a blogger", "in protest of the killing of"
+    r"|\bprotest(?:ed|ing|s)?\s+(?:of\s+|against\s+)?(?:[\w'-]+\s+){0,4}$"
+    # "demanding compensation for the death of", "seeking justice for"
+    r"|\b(?:demand\w*|seek\w*|sought)\s+(?:justice|compensation|action|the\s+arrest)\b[^.;]*?"
+    r"\b(?:for|over|in|into|of)\s+(?:[\w'-]+\s+){0,6}$"
     # "came after / in retaliation for" an earlier killing: its cause, not this event
     r"|\b(?:came|comes|come)\s+(?:days?\s+|weeks?\s+|hours?\s+|shortly\s+)?after\s+(?:[\w'-]+\s+){0,6}$"
     r"|\bin\s+(?:retaliation|revenge|response)\s+(?:for|to)\s+(?:[\w'-]+\s+){0,6}$"

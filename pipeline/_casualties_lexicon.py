@@ -49,6 +49,16 @@ _TRIGGERS: tuple[tuple[str, str, str], ...] = (
         "killed",
         "skip",
     ),
+    # "a double murder", "a triple homicide": the count is in the adjective.
+    (
+        (
+            r"(?:double|triple|quadruple|quintuple)[\s-]+(?:murders?|homicides?|slayings?"
+            r"|killings?|fatal\s+shootings?)(?!-)"
+        ),
+        "killed",
+        "multiple",
+    ),
+    (r"(?:double|triple|quadruple|quintuple)[\s-]+shootings?", "injured", "multiple"),
     (r"assassination|murder|slaying|massacre|killing(?=\s+of\b)", "killed", "noun"),
     (
         r"killed|killing|kills|kill|murdered|murdering|slain|slew|assassinated|executed"
@@ -59,7 +69,10 @@ _TRIGGERS: tuple[tuple[str, str, str], ...] = (
     ),
     (r"fatally(?=\s*[.,;])", "killed", "intr"),
     (
-        r"dead|died|die|dies|deceased|perished|succumbed|lost their lives|were victims of",
+        (
+            r"dead|died|die|dies|deceased|perished|succumbed|passed away|lost their lives"
+            r"|were victims of"
+        ),
         "killed",
         "intr",
     ),
@@ -70,6 +83,30 @@ _TRIGGERS: tuple[tuple[str, str, str], ...] = (
         "verb",
     ),
     (r"hurt", "injured", "intr"),
+    # "four people were taken to hospital": an explicit count only (the dead go there too).
+    (
+        (
+            r"(?:taken|transported|rushed|sent|brought|airlifted|flown)\s+to\s+(?:the\s+|a\s+"
+            r"|an\s+|area\s+|local\s+|nearby\s+|different\s+|several\s+|two\s+|three\s+)?"
+            r"hospitals?|hospitali[sz]ed"
+        ),
+        "injured",
+        "counted",
+    ),
+    # "five people were struck by gunfire", "opened fire, striking six": people shot.
+    (
+        r"(?:struck|hit)\s+by\s+(?:gunfire|bullets|a\s+bullet|(?:a\s+)?stray\s+bullets?)",
+        "injured",
+        "intr",
+    ),
+    (
+        (
+            r"(?:striking|hitting)(?=\s+(?:at\s+least\s+|all\s+)?(?:\d+|two|three|four|five|six"
+            r"|seven|eight|nine|ten|eleven|twelve)\b)"
+        ),
+        "injured",
+        "verb",
+    ),
     (r"(?:shot|shoots|shooting)\s+(?:himself|herself|self)", "injured", "single"),
     (
         r"(?:suffered|sustained|suffering|treated for"
@@ -84,9 +121,20 @@ _TRIGGERS: tuple[tuple[str, str, str], ...] = (
         "injured",
         "suffer",
     ),
-    (r"shot at|shooting at|shoot at", "injured", "skip"),
+    # "shot at police" is firing at someone; "shot at a party" is where people were shot.
+    (
+        (
+            r"(?:shot|shooting|shoot|shoots|firing|fired)\s+at(?=\s+(?:him|her|them|us|me|it"
+            r"|police|officers?|deputies|troopers|agents|soldiers|troops|cars?|vehicles?|houses?"
+            r"|homes?|(?:a|an|the|his|her|their)\s+(?:[\w'-]+\s+)?(?:car|vehicle|truck|suv|van"
+            r"|house|home|residence|apartment|officers?|police|deputy|trooper|suspects?|victims?"
+            r"|group|crowd|man|woman|men|people|driver)s?)\b)"
+        ),
+        "injured",
+        "skip",
+    ),
     (r"shooting(?=\s+of\b)", "injured", "noun"),
-    (r"shot|shooting(?=\s+(?:his|her|their|a|an|the|\d))", "injured", "verb"),
+    (r"shot|shoots|grazed|shooting(?=\s+(?:his|her|their|a|an|the|\d))", "injured", "verb"),
     (r"injuries|wounds", "injured", "noun"),
     (r"casualties", "casualties", "noun"),
     (r"missing|unaccounted for", "missing", "intr"),
@@ -123,11 +171,12 @@ MAY_HOLD_TRIGGER = re.compile(
     r"|injur|maim|hurt|shot|shoot|gunshot|casualt|missing|unaccounted|kidnap|abduct|hostage|captive"
     r"|arrest|detain|detention|apprehend|custody|rounded|displac|homes|homeless|refugee|evacuee"
     r"|affected|himself|herself|murder|stabbed|beat|hacked|burn|tortur|bludgeon|strangl|crush"
-    r"|drown|hang|bled|clobber|ston|condition)"
+    r"|drown|hang|bled|clobber|ston|condition|struck|hit|strik|graze|hospital|double|triple"
+    r"|quadruple|quintuple|passed)"
 )
 
 #: A count phrase at a word boundary.
-NUMBER_RE = re.compile(rf"(?<![\w$£€#.,/-]){NUMBER}(?![\w%/-]|,\d|\.\d)")
+NUMBER_RE = re.compile(rf"(?<![\w$£€#.,/:-]){NUMBER}(?![\w%/-]|,\d|\.\d)")
 
 _MONTHS = (
     "january|february|march|april|may|june|july|august|september|october|november|december"
@@ -135,19 +184,24 @@ _MONTHS = (
 )
 #: What follows a number that is not a count of people ("25-year-old", "5 miles").
 NOT_A_COUNT_AFTER = re.compile(
-    rf"^(?:-|\s)?(?:years?|yr|months?|weeks?|days?|hours?|minutes?|seconds?|year-old|-year-old"
+    # a number right before another is a caption or a list ("Image 2 of 9 7-year-old girl")
+    rf"^(?:\s+\d|(?:-|\s)?(?:years?|yr|months?|weeks?|days?|hours?|minutes?|seconds?|year-old"
+    rf"|-year-old"
     rf"|miles?|km|kilometers?|kilometres?|meters?|metres?|feet|foot|ft|yards?|inches|acres?"
     rf"|percent|per cent|%|times|rounds?|shots|bullets?|shell casings?|cars?|vehicles?|houses?"
     rf"|homes?|buildings?|dollars?|rupees?|a\.?m\b|p\.?m\b|am\b|pm\b|o'clock|caliber|calibre|mm\b"
     rf"|tons?|tonnes?|pounds?|lbs?|kg|points?|votes?|degrees?|cases?|counts?|charges?|:\d|th\b|st\b"
     rf"|nd\b|rd\b|s\b|'s\b|block|(?:{_MONTHS})\b|mph|villages?|districts?|provinces?|states?"
     rf"|countries|cities|towns|guns?|rifles?|weapons?|grenades?|bombs?|mortars?|rockets?|missiles?"
-    rf"|airstrikes?|air strikes?|attacks?|incidents?|shootings?|raids?)(?![a-z])"
+    rf"|airstrikes?|air strikes?|attacks?|incidents?|shootings?|raids?)(?![a-z]))"
 )
 NOT_A_COUNT_BEFORE = re.compile(
-    rf"(?:\$|£|€|#|\b(?:no\.|number|route|highway|interstate|hwy|block|aged?|ages|at|since|from"
+    rf"(?:\$|£|€|#|\b(?:no\.|number|route|highway|interstate|hwy|block|aged?"
+    rf"|ages(?:\s+of)?(?:\s+\d+\s*(?:through|to|and|-|–))?|at|since|from"
     rf"|until|till|(?:{_MONTHS})|page|article|chapter|section|unit|room|flight|channel|top"
-    rf"|turned|turns|turning|(?:father|mother|parent|dad|mom|grandfather|grandmother)\s+of"
+    rf"|precinct|ward|district|zone|sector|battalion|brigade|platoon|squad|floor|grade|suite|apt"
+    rf"|apartment|turned|turns|turning|younger than|older than"
+    rf"|(?:father|mother|parent|dad|mom|grandfather|grandmother)\s+of"
     rf"|(?:one|each|some|all|none|most|many|several|both|either|neither|any)\s+of"
     rf"(?:\s+(?:the|those|these))?))\s*$"
 )
@@ -211,7 +265,7 @@ NEGATED_NOUN_BEFORE = re.compile(
     r"|further)\s+)*$"
 )
 OF_NUMBER_AFTER = re.compile(
-    r"^\s+of\s+(?:(?:at least|more than|about|some|nearly|around|up to|over)\s+)*"
+    r"^\s+of\s+(?:(?:at least|more than|about|some|nearly|around|up to|over|the|all)\s+)*"
 )
 #: Words that end a subject before a count's trigger ("5 people who ..." is fine).
 SUBJECT_BREAK = re.compile(

@@ -62,7 +62,8 @@ def _count(s: str, match: re.Match[str]) -> Count | None:
     before, after = s[: match.start()], s[match.end() :]
     if NOT_A_COUNT_AFTER.match(after) or NOT_A_COUNT_BEFORE.search(before):
         return None
-    if before.endswith((", ", "(")) and after.startswith((",", ")")):  # "John Smith, 25, was"
+    if before.endswith((", ", "(")) and after.startswith((",", ")", " —", " –", " - ")):
+        # "John Smith, 25, was", "Timothy Obeshaw, 57 — shot"
         return None
     parsed = parse_number(match.group(0))
     if parsed is None:
@@ -86,6 +87,7 @@ def _count(s: str, match: re.Match[str]) -> Count | None:
     return Count(start, match.end(), low, high, qualifier)
 
 
+_MULTIPLE = {"double": 2, "triple": 3, "quadruple": 4, "quintuple": 5}
 _SINGULAR_NOUNS = frozenset({"death", "assassination", "murder", "slaying", "killing", "shooting"})
 _NEVER_NEGATED = frozenset({"executed", "executing", "displaced", "detained", "arrested"})
 _SINGULAR_THEN = re.compile(
@@ -94,7 +96,7 @@ _SINGULAR_THEN = re.compile(
 # "Man fatally shot in ...", "Teen killed in crash": a headline's reduced passive.
 _HEADLINE_SUBJECT = re.compile(
     r"(?:^|\n)\s*(?:an?\s+)?(?:[\w'-]+\s+){0,2}?(?:man|woman|boy|girl|teen|teenager|child"
-    r"|toddler|baby|officer|student|soldier|driver|mother|father)\s+$"
+    r"|toddler|baby|officer|student|soldier|driver|mother|father|\d+-year-old)\s+$"
 )
 _INCLUDING = re.compile(
     r"^\s+(?:[\w'-]+\s+){0,3}?[\w'-]*,?\s*(?:including|among them|among whom|of whom|of them)\s+$"
@@ -130,6 +132,9 @@ def _link(
         return _take(counts, used, after_toll[:1])
     if kind == "noun":
         return _link_noun(s, trigger, counts, used)
+    if kind == "multiple":  # "a triple homicide" is three
+        n = _MULTIPLE[trigger.group(0).split()[0].split("-")[0]]
+        return [Count(start, end, n, n, "exact")]
     if kind == "skip":  # "several soldiers killed or wounded": no count of either
         subjects = [c for c in counts if c.end <= start and _words(s[c.end : start]) <= 4]
         _take(counts, used, subjects[-1:])
@@ -174,6 +179,9 @@ def _link(
         and not SUBJECT_BREAK.search(s[c.end : start])
         and (aux or kind == "intr" or "," not in s[c.end : start])
     ]
+    if kind == "counted":  # "four people were taken to hospital"; "he was taken" is no figure
+        subjects = [c for c in subjects if c.qualifier != "none"]
+        return _take(counts, used, subjects[-1:])
     if subjects:
         chosen = subjects[-1]
         total = [
@@ -209,11 +217,13 @@ def _link_noun(s: str, trigger: re.Match[str], counts: list[Count], used: set[in
         return _take(counts, used, near[-1:])
     of = OF_NUMBER_AFTER.match(s[end:])
     if of is None:
+        if trigger.group(0) in _SINGULAR_NOUNS and re.search(r"\w(?:'s|’s)\s+$", s[:start]):
+            return [Count(start, end, 1, 1, "exact")]  # "Galan's murder"
         return []
     at = end + of.end()
     following = [c for c in counts if end <= c.start <= at + 1 and c.end > at]
-    if following:  # "the deaths of 4 people"
-        return _take(counts, used, following[:1])
+    if following:  # "the deaths of 4 people", "the murder of six priests and two women"
+        return _take(counts, used, _coordinated_after(s, counts, following[0]))
     if trigger.group(0) in _SINGULAR_NOUNS and not re.match(
         r"(?:those|these|people|men|women|children|civilians)\b", s[at:]
     ):
@@ -225,7 +235,7 @@ def _singular_subject(before: str, aux: re.Match[str] | None, kind: str) -> bool
     if aux is not None:
         word = aux.group("aux")
         if word in ("was", "is") or (
-            word == "been" and re.search(r"\bhas\s+been\s", aux.group(0) + " ")
+            word == "been" and re.search(r"\bhas\s+$", before[: aux.start()])
         ):
             return not re.search(r"\b(?:there|it|who|which|that)\s+$", before[: aux.start()])
         return False

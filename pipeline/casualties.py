@@ -10,12 +10,20 @@ people"); the subject of a passive, adjectival or intransitive trigger ("5
 people were killed", "3 dead", "two died"); a count before a noun ("4
 deaths") or after "of" ("the deaths of 4 people"); the count after a toll
 ("the death toll rose to 12"); and, without any count, a singular subject or
-object ("a soldier was killed", "gunmen killed a policeman") counts 1.
+object ("a soldier was killed", "gunmen killed a policeman") or a possessive
+("the senator's murder") counts 1. A few triggers carry their count ("a
+double homicide" is 2 killed, "a triple shooting" 3 shot) or take only an
+explicit one ("four people were taken to hospital" is 4 injured; "he was
+hospitalized" is no figure). "Struck by gunfire" and "opened fire, striking
+five" count people shot.
 Coordinated counts add up ("three soldiers and two civilians were killed" is
 5), a total before "including" wins ("five people, including four children").
-Not counts: ages ("Smith, 25,", "a 15-year-old"), years, times, units,
-"father of three", "one of the six". Case does not matter (MUC-4 wire copy is
-ALL CAPS). "killed or wounded" gives no figure (the split is unknown).
+Not counts: ages ("Smith, 25,", "Smith, 25 —", "a 15-year-old", "younger
+than 12", "between the ages of 18 and 22"), years, times ("1:45"), units,
+numbers of places ("Precinct 5"), a number right before another (a caption's
+"2 of 9 7-year-old"), "father of three", "one of the six". Case does not
+matter (MUC-4 wire copy is ALL CAPS). "killed or wounded" gives no figure
+(the split is unknown).
 
 Qualifiers (``CasualtyFigure.qualifier``) and their ranges:
 
@@ -56,15 +64,25 @@ Article-level toll (``CasualtyReport.tolls``), per category:
 2. Incident figures are preferred; cumulative ones are used only if a
    category has nothing else, and the two kinds are never added.
 3. Within one sentence, distinct figures of a category add up ("10 militants
-   were killed ... and 4 soldiers were killed" is 14).
+   were killed ... and 4 soldiers were killed" is 14), but not a part of
+   another figure ("five wounded, two of them shot themselves" is 5), nor the
+   same count, group and trigger word told again at another trigger (a
+   headline run into its lede), nor figures without a number beyond the first
+   (they may name one victim twice) unless the same verb comes back ("a woman
+   was shot in the back, and a boy was shot in the arm" is 2).
 4. Across sentences the largest sentence total wins (headline and body repeat
    the same toll), except that a figure marked as additional ("also",
-   "another", "more", "additional", "further") is added to the running toll;
-   of equal totals the attributed one is kept.
+   "another", "more", "additional", "further") is added to a running toll of
+   one ("A reporter was killed. A technician was also killed." is 2) or when
+   it counts another victim group ("2 soldiers were killed. 7 militants were
+   also killed." is 9); after a stated count of two or more, "also" names one
+   of the victims already counted ("Four people were shot. A man was also
+   shot in the leg." is 4). Of equal totals the attributed one is kept.
    A summed toll keeps the span and sentence of its largest part.
 5. Injured: a count of people *shot* includes the dead ("8 men shot, 2
    dead" is 6 injured), so a toll of shot people has the killed toll taken
-   off, unless it says "more" ("2 killed and 7 more shot"); an explicit
+   off, unless it counts people besides the dead ("2 killed and 7 more shot",
+   "four others were shot", "his father was also shot"); an explicit
    wounded/injured toll wins when it is larger.
 
 Example:
@@ -85,7 +103,14 @@ from pipeline.records import CasualtyFigure, CasualtyReport, TaggedEntities
 
 __all__ = ["extract_casualties"]
 
-_SHOT = re.compile(r"\b(?:shot|shoots|shooting|gunshot)\b(?!\s+and\s+(?:wounded|injured))")
+# People shot (or struck by gunfire) include the dead; "wounded" and "injured" do not.
+_SHOT = re.compile(
+    r"\b(?:shot|shoots|shooting|gunshot|struck|hit|striking|hitting)\b"
+    r"(?!\s+and\s+(?:wounded|injured))"
+)
+# "four others were shot", "a man was also shot": people shot besides the dead.
+_NOT_THE_DEAD = re.compile(r"\b(?:also|another|more|additional|further|others?)\b")
+_PARTITIVE = re.compile(r"\bof\s+(?:them|those|whom|the\s+(?:victims|wounded|injured|dead))\b")
 _TOLL = re.compile(r"\btoll\b|\bcoded as\b")
 
 
@@ -142,7 +167,7 @@ def _injured_toll(
         shot is None
         or killed is None
         or killed.qualifier == "none"
-        or ADDITIVE.search(shot.text.lower())
+        or _additional(shot, _NOT_THE_DEAD)
     ):
         return _toll(figures)
     net = replace(
@@ -173,11 +198,21 @@ def _toll(figures: list[CasualtyFigure]) -> CasualtyFigure | None:
         summed = _sum(group)
         if total is None:
             total = summed
-        elif any(_additional(f) for f in group):
+        elif any(_additional(f) for f in group) and (total.low < 2 or _other_group(summed, total)):
             total = _sum([total, summed], one_sentence=False)
         elif summed.low > total.low or (summed.low == total.low and _better_sourced(summed, total)):
             total = summed
     return total
+
+
+def _other_group(figure: CasualtyFigure, than: CasualtyFigure) -> bool:
+    # "7 militants were also killed" after "2 soldiers were killed": other victims.
+    return (
+        figure.victim_group is not None
+        and than.victim_group is not None
+        and figure.victim_group != than.victim_group
+        and NUMBER_RE.search(figure.text.lower()) is not None
+    )
 
 
 def _better_sourced(figure: CasualtyFigure, than: CasualtyFigure) -> bool:
@@ -185,12 +220,12 @@ def _better_sourced(figure: CasualtyFigure, than: CasualtyFigure) -> bool:
     return figure.attribution is not None and than.attribution is None
 
 
-def _additional(figure: CasualtyFigure) -> bool:
+def _additional(figure: CasualtyFigure, marker: re.Pattern[str] = ADDITIVE) -> bool:
     # "One soldier was also killed", "two more people died": the words of the
     # figure and the few before it (a singular figure spans its trigger only).
     at = figure.start - figure.sentence_start
     return (
-        ADDITIVE.search(figure.sentence[max(0, at - 25) : at].lower() + " " + figure.text.lower())
+        marker.search(figure.sentence[max(0, at - 25) : at].lower() + " " + figure.text.lower())
         is not None
     )
 
@@ -199,7 +234,16 @@ def _sum(figures: list[CasualtyFigure], *, one_sentence: bool = True) -> Casualt
     largest = max(figures, key=lambda f: f.low)
     if one_sentence:  # counts without a number ("a man was shot") may name one victim twice
         numbered = [f for f in figures if NUMBER_RE.search(f.text.lower())]
-        figures = numbered + [f for f in figures if f not in numbered][:1]
+        unnumbered = [f for f in figures if f not in numbered]
+        # ... unless the same verb comes back for another subject ("a woman was
+        # shot in the back, and a boy was shot in the arm")
+        repeated = [f for f in unnumbered if _last_word(f.text) == _last_word(unnumbered[0].text)]
+        figures = numbered + (repeated if len(repeated) > 1 else unnumbered[:1])
+        # "five wounded, but two of them shot themselves": a part of another figure
+        wholes = [f for f in figures if not _PARTITIVE.search(f.text.lower())]
+        figures = wholes or figures
+        # "after 4 students shot ... after four students were shot": one figure told twice
+        figures = [f for i, f in enumerate(figures) if not _told_before(f, figures[:i])]
     if len(figures) == 1:
         return figures[0]
     highs = [f.high for f in figures]
@@ -210,3 +254,21 @@ def _sum(figures: list[CasualtyFigure], *, one_sentence: bool = True) -> Casualt
         high=None if None in highs else sum(h for h in highs if h is not None),
         qualifier=qualifiers.pop() if len(qualifiers) == 1 else "at_least",
     )
+
+
+def _told_before(figure: CasualtyFigure, earlier: list[CasualtyFigure]) -> bool:
+    # Same count, group and trigger word at another trigger; coordinated counts
+    # ("two boys and two girls were shot") share their trigger and both count.
+    word = _last_word(figure.text)
+    return any(
+        e.low == figure.low
+        and e.victim_group == figure.victim_group
+        and e.end != figure.end
+        and _last_word(e.text) == word
+        for e in earlier
+    )
+
+
+def _last_word(text: str) -> str:
+    words = text.lower().split()
+    return words[-1] if words else ""

@@ -579,6 +579,65 @@ TABLE: list[tuple[str, list[tuple[object, ...]]]] = [
             ("killed", 10, 10, "exact", "soldiers", False, None, None),
         ],
     ),
+    (
+        "Detectives are investigating a double homicide in the north of the city.",
+        [
+            ("killed", 2, 2, "exact", None, False, None, None),
+        ],
+    ),
+    (
+        "The murder of six priests and two women shocked the country.",
+        [
+            ("killed", 6, 6, "exact", None, False, None, None),
+            ("killed", 2, 2, "exact", "women", False, None, None),
+        ],
+    ),
+    (
+        "Four people were taken to the hospital after the shooting.",
+        [
+            ("injured", 4, 4, "exact", None, False, None, None),
+        ],
+    ),
+    (
+        "A gunman opened fire on the crowd, striking five people.",
+        [
+            ("injured", 5, 5, "exact", None, False, None, None),
+        ],
+    ),
+    (
+        "Three bystanders were struck by gunfire.",
+        [
+            ("injured", 3, 3, "exact", None, False, None, None),
+        ],
+    ),
+    (
+        "Two girls were shot at a birthday party.",
+        [
+            ("injured", 2, 2, "exact", "children", False, None, None),
+        ],
+    ),
+    (
+        "The suspect shot at officers before he fled.",
+        [],
+    ),
+    (
+        "The victim was taken to hospital, where he passed away.",
+        [
+            ("killed", 1, 1, "exact", None, False, None, None),
+        ],
+    ),
+    (
+        "Security became an issue after the senator's murder in August.",
+        [
+            ("killed", 1, 1, "exact", None, False, None, None),
+        ],
+    ),
+    (
+        "A boy has been fatally shot in Springfield.",
+        [
+            ("killed", 1, 1, "exact", "children", False, None, None),
+        ],
+    ),
 ]
 
 
@@ -693,6 +752,32 @@ def test_toll_does_not_add_repeated_figures_but_adds_additional_ones() -> None:
     assert extract_casualties(same_sentence).toll("killed").low == 14  # type: ignore[union-attr]
 
 
+def test_also_marked_singular_figures_do_not_add_to_a_stated_count() -> None:
+    # The lede gives the count; "also" in the details names one of those victims.
+    text = "Four people were shot on Monday. A 19-year-old man was also shot in the leg."
+    assert extract_casualties(text).toll("injured").low == 4  # type: ignore[union-attr]
+    other_group = "Two soldiers were killed in the clash. 7 militants were also killed."
+    assert extract_casualties(other_group).toll("killed").low == 9  # type: ignore[union-attr]
+
+
+def test_a_part_or_a_repeat_in_one_sentence_does_not_add() -> None:
+    part = extract_casualties("Five wounded in shootings, but two of them shot themselves")
+    assert part.toll("injured").low == 5  # type: ignore[union-attr]
+    told_twice = "Search after 4 students shot; classes resume after four students were shot"
+    assert extract_casualties(told_twice).toll("injured").low == 4  # type: ignore[union-attr]
+    coordinated = "Two boys and two girls were shot in the park."
+    assert extract_casualties(coordinated).toll("injured").low == 4  # type: ignore[union-attr]
+    parallel = "A woman was shot in the back, and a boy was shot in the arm."
+    assert extract_casualties(parallel).toll("injured").low == 2  # type: ignore[union-attr]
+
+
+def test_people_shot_besides_the_dead_keep_their_count() -> None:
+    others = extract_casualties("Two people died. Four others were shot in the attack.")
+    assert others.toll("injured").low == 4  # type: ignore[union-attr]
+    also = extract_casualties("A boy was killed. His father was also shot but survived.")
+    assert also.toll("injured").low == 1  # type: ignore[union-attr]
+
+
 def test_stated_death_toll_wins() -> None:
     text = "Two people were killed on Monday. The death toll rose to 9 on Tuesday."
     assert extract_casualties(text).toll("killed").low == 9  # type: ignore[union-attr]
@@ -708,6 +793,15 @@ def test_ages_times_and_years_are_not_counts() -> None:
     text = "Smith, 25, was killed at 7 p.m. in 2014 when a 15-year-old fired 3 shots."
     report = extract_casualties(text)
     assert [(f.category, f.low) for f in report.figures] == [("killed", 1)]
+    for other in (
+        "Timothy Nelson, 57 — shot his neighbour on Friday.",
+        "A boy younger than 12 was shot in the complex.",
+        "1:45 Witness describes shooting of two brothers",
+        "Two deputies from Precinct 5 were shot.",
+        "Six people between the ages of 18 and 22 were taken to area hospitals.",
+    ):
+        lows = [f.low for f in extract_casualties(other).figures]
+        assert not {57, 12, 45, 5, 22} & set(lows), (other, lows)
 
 
 def test_entities_are_optional() -> None:
@@ -729,6 +823,12 @@ def test_what_a_protest_is_about_is_background() -> None:
     earlier = extract_casualties("The raid came after militants killed 10 soldiers. Two died.")
     assert [(f.low, f.background) for f in earlier.figures] == [(10, True), (2, False)]
     assert earlier.toll("killed").low == 2  # type: ignore[union-attr]
+    for protest in (
+        "Students protested the horrifying murder of a blogger on the campus.",
+        "Parties called a strike in protest of the killing of a youth.",
+        "Residents blocked a road, demanding compensation for the death of a man.",
+    ):
+        assert extract_casualties(protest).tolls == (), protest
 
 
 def test_single_digit_ends_a_sentence() -> None:
@@ -785,6 +885,28 @@ def test_eval_command_prints_its_json_last(
         "detect_precision": 1.0,
         "detect_recall": 1.0,
     }
+
+
+def test_eval_command_scores_one_half_of_the_lines(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from evaluate import casualties as evaluation
+
+    rows = [
+        {"text": "Two people were killed.", "killed": 2},  # line 1: odd
+        {"text": "A soldier was killed.", "killed": 3},  # line 2: even
+        {"text": "Markets rose on Friday.", "killed": 0},  # line 3: odd
+    ]
+    path = tmp_path / "rows.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
+    parser = argparse.ArgumentParser()
+    evaluation.configure(parser)
+    scores = {}
+    for half in ("even", "odd"):
+        assert evaluation.run(parser.parse_args([str(path), "--half", half])) == 0
+        scores[half] = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert (scores["even"]["n"], scores["even"]["exact"]) == (1, 0.0)
+    assert (scores["odd"]["n"], scores["odd"]["exact"]) == (2, 1.0)
 
 
 def test_casualty_modules_are_pure() -> None:
