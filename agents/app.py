@@ -132,7 +132,7 @@ def build_app(settings: Settings, registry: CollectorRegistry | None = None) -> 
         consumer_max_fetch_size=max_message_bytes(settings),
         **options,
     )
-    app.conf.wirewatch_fetch_max_wait_ms = settings.fetch_max_wait_ms
+    app.conf.wirewatch_fetch_max_wait_ms = settings.fetch_wait_ms
     context = Context(settings=settings, app=app,
                       metrics=Metrics.create(registry or CollectorRegistry()))
     for name, partitions in topic_partitions(settings).items():

@@ -29,7 +29,7 @@ from pipeline.records import DeadLetter, EnrichedArticle, StageTimes
 async def run(settings: Settings, idle: float, batch: int) -> int:
     topics = settings.topics
     consumer = kafka.consumer(settings, topics.raw, group_id=f"{settings.app_id}-plain",
-                              enable_auto_commit=True, fetch_max_wait_ms=10,
+                              enable_auto_commit=True, fetch_max_wait_ms=settings.fetch_wait_ms,
                               max_poll_records=batch)
     producer = kafka.producer(settings, embedded=settings.broker_kind == "tansu")
     await consumer.start()

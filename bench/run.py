@@ -199,7 +199,7 @@ async def bench_raw(settings: Settings, items: list[WireItem]) -> float:
     now = datetime.now(timezone.utc)
     payloads = [orjson.dumps(item.payload(now)) for item in items]
     producer = kafka.producer(settings, linger_ms=5, max_batch_size=256 * 1024)
-    consumer = kafka.consumer(settings, topic, fetch_max_wait_ms=10)
+    consumer = kafka.consumer(settings, topic, fetch_max_wait_ms=settings.fetch_wait_ms)
     await producer.start()
     await consumer.start()
     try:
@@ -247,7 +247,8 @@ class Watcher:
     async def start(self) -> None:
         topics = self.settings.topics
         self.consumer = kafka.consumer(self.settings, topics.enriched, topics.duplicates,
-                                       topics.deadletter, topics.alerts, fetch_max_wait_ms=10,
+                                       topics.deadletter, topics.alerts,
+                                       fetch_max_wait_ms=self.settings.fetch_wait_ms,
                                        auto_offset_reset="latest")
         await self.consumer.start()
         self.task = asyncio.create_task(self._run())

@@ -23,6 +23,16 @@ def test_values_are_parsed() -> None:
     assert settings.topics.alerts == "news.alerts"
 
 
+def test_the_fetch_wait_follows_the_broker_unless_set() -> None:
+    kafka = {"WIREWATCH_BROKER": "kafka://a:9092"}
+    assert Settings.from_env(kafka).fetch_wait_ms == 10
+    assert Settings.from_env(kafka | {"WIREWATCH_BROKER_KIND": "tansu"}).fetch_wait_ms == 100
+    assert Settings.from_env(kafka | {"WIREWATCH_BROKER_KIND": "tansu",
+                                      "WIREWATCH_FETCH_MAX_WAIT_MS": "25"}).fetch_wait_ms == 25
+    with pytest.raises(SettingsError, match="WIREWATCH_FETCH_MAX_WAIT_MS"):
+        Settings.from_env({"WIREWATCH_FETCH_MAX_WAIT_MS": "-1"})
+
+
 def test_every_problem_is_reported_at_once() -> None:
     with pytest.raises(SettingsError) as caught:
         Settings.from_env({"WIREWATCH_PARTITIONS": "zero", "WIREWATCH_BROKER": "localhost:9092",
