@@ -4,6 +4,9 @@ FILE is JSONL with ``text`` and ``country`` (a country name such as
 "Democratic Republic of Congo", mapped to ISO alpha-2 with the stage's own
 gazetteer and pycountry). An optional ``headline`` field is used when present.
 The last stdout line is the JSON summary.
+
+``--half even`` (or ``odd``) keeps only the records on even (odd) 0-based line
+numbers: rules are developed against one half and reported on the other.
 """
 
 from __future__ import annotations
@@ -22,6 +25,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
     """Add the FILE argument and options of ``eval geo``."""
     parser.add_argument("file", type=Path, metavar="FILE", help="JSONL with text and country")
     parser.add_argument("--limit", type=int, default=0, help="only the first N records")
+    parser.add_argument(
+        "--half",
+        choices=("even", "odd"),
+        help="only the records on even (or odd) 0-based line numbers",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -36,7 +44,9 @@ def run(args: argparse.Namespace) -> int:
     warm_up()
     rows = []
     with args.file.open(encoding="utf-8") as f:
-        for line in f:
+        for number, line in enumerate(f):
+            if args.half and number % 2 != (args.half == "odd"):
+                continue
             if line.strip():
                 rows.append(json.loads(line))
             if args.limit and len(rows) >= args.limit:

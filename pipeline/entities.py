@@ -39,6 +39,10 @@ _FALLBACK_WEIGHT = 0.3
 _FALLBACK_POPULATION = 5000
 _NAME_WORD_POPULATION = 100000  # "Lahore Press Club", not "Kisan Union"
 _FALLBACK_WORD_POPULATION = 50000
+_REGION_POPULATION = 100000  # a town this large is known context, like a province
+# An untagged region counts for less than a tagged place and more than a
+# nationality word (which often names a foreign actor: "Turkish forces").
+_REGION_WEIGHT = 0.6
 _PLACE_NOUNS = {
     "district",
     "province",
@@ -55,7 +59,28 @@ _PLACE_NOUNS = {
     "area",
     "division",
 }  # a bare capitalised word is weaker evidence
-_NOT_A_PLACE_AFTER = {"dollar", "dollars"}
+# Capitalised words that head names of bodies and streets ("Kisan Union",
+# "Post", "Science Laboratory"), and are also the names of towns somewhere.
+_GENERIC_WORDS = rules.ORGANISATION_HEADS | {
+    "congress",
+    "post",
+    "university",
+    "college",
+    "school",
+    "hospital",
+    "market",
+    "road",
+    "street",
+    "square",
+    "gate",
+    "colony",
+    "sector",
+    "station",
+    "bank",
+    "court",
+    "laboratory",
+}
+_NOT_A_PLACE_AFTER = {"dollar", "dollars", "cocktail", "cocktails"}
 _ADJECTIVAL = {"US", "U.S.", "UK", "U.K.", "EU"}
 _STRIP = " \t\n\"'\u2018\u2019\u201c\u201d(),.;:-"
 
@@ -227,7 +252,10 @@ def _tag_doc(doc: Any, text: str, headline_end: int) -> TaggedEntities:
     bounds = _sentences(doc, text)
     starts = [b[0] for b in bounds]
     loc_names = {names[s] for s in surfaces if s[1] == "LOC"}
-    places = _resolve_places(loc_names, set(scores) | _named_countries(loc_names))
+    regions = _region_votes(tokens, spans)
+    places = _resolve_places(loc_names, set(scores) | _named_countries(loc_names), regions)
+    for code, count in regions.items():
+        scores[code] += _REGION_WEIGHT * count
 
     grouped: dict[tuple[str, str], list[EntityMention]] = defaultdict(list)
     for span, (surface, label) in zip(spans, surfaces, strict=True):
@@ -286,10 +314,38 @@ def _named_countries(names: set[str]) -> set[str]:
     return {countries[key] for key in map(gazetteer.fold, names) if key in countries}
 
 
-def _resolve_places(names: set[str], context: set[str]) -> dict[str, gazetteer.Place | None]:
+def _region_votes(tokens: rules.Tokens, spans: list[Span]) -> Counter[str]:
+    # Notes name the province or a large town beside the place ("Hyderabad
+    # city (Hyderabad, Sindh)"), often where the model sees no place at all:
+    # a capitalised word or pair outside the tagged places that can only be a
+    # region or a large town of one country says which Hyderabad is meant.
+    places = [(s.start, s.end) for s in spans if s.label == "LOC"]
+    votes: Counter[str] = Counter()
+    words = tokens.text
+    for i, word in enumerate(words):
+        if not _titled(word) or any(a <= tokens.idx[i] < b for a, b in places):
+            continue
+        pair = f"{word} {words[i + 1]}" if i + 1 < len(words) and _titled(words[i + 1]) else ""
+        for name in (word, pair) if pair else (word,):
+            readings = gazetteer.candidates(name)
+            countries = {p.country for p in readings}
+            if len(countries) == 1 and any(
+                p.kind == "subdivision" or p.population >= _REGION_POPULATION for p in readings
+            ):
+                votes.update(countries)
+    return votes
+
+
+def _titled(word: str) -> bool:
+    return len(word) > 2 and word[:1].isupper() and not word.isupper()
+
+
+def _resolve_places(
+    names: set[str], context: set[str], votes: Counter[str]
+) -> dict[str, gazetteer.Place | None]:
     # Places of one article tend to share a country: names that can only be
     # in one country vote for it, and ambiguous names follow the majority.
-    votes: Counter[str] = Counter()
+    votes = Counter(votes)
     for name in names:
         countries = {p.country for p in gazetteer.candidates(name)}
         if len(countries) == 1:
@@ -335,9 +391,30 @@ def _fallback_scores(doc: Any, text: str, spans: list[Span]) -> Scores:
             names.append((token.text, 0))
     scores: Scores = defaultdict(float)
     for name, population in names:
+        if name.lower() in _GENERIC_WORDS:
+            continue
         place = gazetteer.resolve(name, ())
         if place is not None and place.population >= population:
             scores[place.country] += _FALLBACK_WEIGHT
+    if not scores:
+        scores = _spelling_scores(text, spans)
+    return scores
+
+
+def _spelling_scores(text: str, spans: list[Span]) -> Scores:
+    # Last resort: names no gazetteer lists still look like the places of
+    # one country ("Shyamarghat", "Kalynove-Borshchuvate").
+    # Places first; an acronym or a generic word ("Congress") is no spelling.
+    names = [text[s.start : s.end] for s in spans if s.label == "LOC"] or [
+        text[s.start : s.end] for s in spans
+    ]
+    scores: Scores = defaultdict(float)
+    for name in names:
+        if name.isupper() or name.lower() in _GENERIC_WORDS:
+            continue
+        guess = gazetteer.country_by_spelling(name)
+        if guess is not None:
+            scores[guess[0]] += _FALLBACK_WEIGHT * guess[1]
     return scores
 
 

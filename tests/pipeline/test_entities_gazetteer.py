@@ -1,0 +1,113 @@
+"""Geotagging: the gazetteer's readings of place names and the article's country."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from pipeline import _entities_gazetteer as gazetteer
+from pipeline.entities import tag_entities, warm_up
+from pipeline.records import Article
+
+NOW = datetime(2026, 1, 26, tzinfo=UTC)
+
+
+def _country(body: str) -> str | None:
+    warm_up()
+    article = Article(
+        id="t", source="test", headline="", body=body, published_at=NOW, received_at=NOW
+    )
+    return tag_entities(article).country
+
+
+def _countries(name: str) -> set[str]:
+    return {p.country for p in gazetteer.candidates(name)}
+
+
+@pytest.mark.parametrize(
+    ("name", "key"),
+    [
+        ("Svitlodars'k", "svitlodarsk"),
+        ("Dar\u2019a", "dara"),
+        ("Ash-Shajara", "ash shajara"),
+        ("Cote d'Ivoire", "cote divoire"),
+    ],
+)
+def test_fold_ignores_apostrophes_and_hyphens(name: str, key: str) -> None:
+    assert gazetteer.fold(name) == key
+
+
+def test_country_aliases_still_resolve_after_folding() -> None:
+    assert gazetteer.country_code("Cote d'Ivoire") == "CI"
+    assert gazetteer.country_code("Congo-Brazzaville") == "CG"
+    assert gazetteer.country_code("U.S.") == "US"
+
+
+def test_small_towns_keep_transliterations_not_unrelated_names() -> None:
+    # Svetlodarsk (11,000 people) is also spelled Svitlodarsk; a US town of
+    # 3,000 called Cashmere lists "Kashmir" among its names, which must not count.
+    assert _countries("Svitlodarsk") == {"UA"}
+    assert "US" not in _countries("Kashmir")
+
+
+def test_subdivisions_are_found_by_their_parts() -> None:
+    assert gazetteer.resolve("Anbar", set()).country == "IQ"  # "Al Anbar"
+    assert _countries("Kashmir") == {"IN", "PK"}  # "Jammu and Kashmir", "Azad Kashmir"
+
+
+def test_compass_words_codes_and_short_words_are_not_places() -> None:
+    assert not any(p.kind == "subdivision" for p in gazetteer.candidates("South"))
+    assert gazetteer.candidates("SKZ") == []  # Sukkur's airport code
+    assert gazetteer.candidates("Al") == []
+    assert _countries("US") == {"US"}
+
+
+def test_country_by_spelling() -> None:
+    assert gazetteer.country_by_spelling("Kalynove-Borshchuvate")[0] == "UA"
+    assert gazetteer.country_by_spelling("Chhajjubagh")[0] == "IN"
+    assert gazetteer.country_by_spelling("RU") is None
+
+
+def test_a_province_beside_the_place_says_which_one() -> None:
+    body = "Journalists protested in Hyderabad city (Hyderabad, Sindh) against an arrest."
+    assert _country(body) == "PK"
+    assert _country("Journalists protested in Hyderabad against an arrest.") == "IN"
+
+
+def test_a_named_province_outweighs_a_foreign_force() -> None:
+    body = "Turkish forces shelled regime positions in Saraqab in Idleb with artillery fire."
+    assert _country(body) == "SY"
+
+
+def test_generic_words_are_not_towns() -> None:
+    # Union (New Jersey) is not the "Kisan Union" of Indian farmers.
+    assert _country("Members of the Bharatiya Kisan Union protested on Friday.") != "US"
+
+
+def test_an_unlisted_place_is_guessed_from_its_spelling() -> None:
+    body = "Two people were injured when a crude bomb exploded in Chhajjubagh on Tuesday."
+    assert _country(body) == "IN"
+
+
+def test_eval_geo_half_keeps_even_or_odd_lines(tmp_path: Path, capsys) -> None:
+    from evaluate import geo
+
+    rows = [
+        {"text": "Two people were killed in a mortar attack on Baidoa.", "country": "Somalia"},
+        {"text": "A protest was held.", "country": "India"},
+        {"text": "Militia fighters clashed in Goma, North Kivu.", "country": "DR Congo"},
+    ]
+    path = tmp_path / "mini.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    summaries = {}
+    for half in ("even", "odd"):
+        parser = argparse.ArgumentParser()
+        geo.configure(parser)
+        assert geo.run(parser.parse_args([str(path), "--half", half])) == 0
+        summaries[half] = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert summaries["even"] == {"task": "geo", "n": 2, "accuracy": 1.0}
+    assert summaries["odd"] == {"task": "geo", "n": 1, "accuracy": 0.0}
