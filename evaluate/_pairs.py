@@ -4,6 +4,8 @@ Both read JSONL pairs ``{"id", "text1", "text2", "label"}`` (the MSRP format),
 run the real stage on a fresh :class:`~pipeline.dedup.DedupIndex` per pair,
 text1 first, and score a yes/no question about text2 against ``label``.
 The part of ``id`` before the first "-" names the pair's group in the table.
+``--half even`` keeps the pairs on even 0-based lines (where thresholds are
+chosen), ``--half odd`` the others (held out).
 """
 
 from __future__ import annotations
@@ -67,6 +69,18 @@ def configure_pairs(parser: argparse.ArgumentParser) -> None:
         "--story-threshold", type=float, default=None, help="override DedupConfig.story_threshold"
     )
     parser.add_argument(
+        "--number-tolerance",
+        type=float,
+        default=None,
+        help="override DedupConfig.number_tolerance (share of figures that may be replaced)",
+    )
+    parser.add_argument(
+        "--half",
+        choices=("even", "odd"),
+        default=None,
+        help="only the pairs on even (development) or odd (held-out) 0-based lines",
+    )
+    parser.add_argument(
         "--sweep",
         type=str,
         default=None,
@@ -117,7 +131,11 @@ def run_pairs(args: argparse.Namespace, task: str, question: Question, field: st
         config = replace(config, duplicate_threshold=args.duplicate_threshold)
     if args.story_threshold is not None:
         config = replace(config, story_threshold=args.story_threshold)
+    if args.number_tolerance is not None:
+        config = replace(config, number_tolerance=args.number_tolerance)
     pairs = _read(args.file)
+    if args.half:
+        pairs = pairs[args.half == "odd" :: 2]
     console = Console()
     if args.sweep:
         start, stop, step = (float(v) for v in args.sweep.split(":"))

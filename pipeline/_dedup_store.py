@@ -8,6 +8,9 @@ each posting costs 8 bytes, where a Python dict of lists costs over 100.
 
 from __future__ import annotations
 
+import sys
+from array import array
+
 import numpy as np
 
 _PENDING = 16384  # keys buffered in a dict before they join the sorted run
@@ -131,3 +134,31 @@ class Columns:
             self._arrays[name][self.size] = value
         self.size += 1
         return self.size - 1
+
+
+class Strings:
+    """An append-only list of strings in one byte buffer with 32-bit end offsets.
+
+    A Python ``str`` in a list costs about 57 bytes plus its length; here a
+    string costs its UTF-8 length plus 4 bytes.
+    """
+
+    def __init__(self) -> None:
+        self._data = bytearray()
+        self._ends = array("I")
+
+    def __len__(self) -> int:
+        return len(self._ends)
+
+    def __getitem__(self, index: int) -> str:
+        start = self._ends[index - 1] if index else 0
+        return self._data[start : self._ends[index]].decode("utf-8")
+
+    def append(self, value: str) -> None:
+        """Add ``value`` at the end."""
+        self._data += value.encode("utf-8")
+        self._ends.append(len(self._data))
+
+    def nbytes(self) -> int:
+        """Bytes held by the buffer and the offsets, spare capacity included."""
+        return sys.getsizeof(self._data) + sys.getsizeof(self._ends)

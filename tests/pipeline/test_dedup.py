@@ -7,6 +7,7 @@ import ast
 import json
 import os
 import random
+import sys
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -149,6 +150,80 @@ def test_same_words_with_other_figures_is_not_a_duplicate() -> None:
     assert not verdict.is_duplicate
 
 
+SHIPS = (
+    "GRAIN SHIPS LOADING AT PORTLAND\n\n"
+    "There were six grain ships loading and six ships were waiting to load at Portland, "
+    "according to the Portland Merchants Exchange, which publishes the figures every day."
+)
+
+
+def test_a_template_filed_again_with_one_figure_replaced_is_not_a_duplicate() -> None:
+    # "six" still occurs in the new text, so comparing figure values alone
+    # would miss the change; the figure's context does not.
+    index = DedupIndex()
+    deduplicate(index, article("monday", SHIPS))
+    tuesday = SHIPS.replace("and six ships", "and eight ships")
+    assert not deduplicate(index, article("tuesday", tuesday)).verdict.is_duplicate
+
+
+def test_a_month_is_a_figure() -> None:
+    text = (
+        "Japan bought 5,000 tonnes of Canadian rapeseed overnight at an undisclosed price for "
+        "April shipment, trade sources said, adding that more business may follow this week."
+    )
+    index = DedupIndex()
+    deduplicate(index, article("april", text))
+    verdict = deduplicate(index, article("may", text.replace("April", "May"))).verdict
+    assert not verdict.is_duplicate
+
+
+def test_an_edit_beside_a_figure_or_a_cut_figure_keeps_the_copy_a_duplicate() -> None:
+    index = DedupIndex()
+    deduplicate(index, article("a", STORY))
+    edited = STORY.replace("arrange 1.5", "report 1.5").replace("at 6-1/8 pct", "at 6-1/8 said")
+    assert deduplicate(index, article("b", edited)).verdict.duplicate_of == "a"
+    cut = STORY.replace("1.5 billion dlrs of ", "")
+    assert deduplicate(index, article("c", cut)).verdict.duplicate_of == "a"
+
+
+def test_a_marked_correction_may_change_a_figure() -> None:
+    index = DedupIndex()
+    deduplicate(index, article("a", STORY, headline="FED ADDS RESERVES"))
+    corrected = STORY.replace("6-1/8", "6-3/16")
+    silent = deduplicate(index, article("b", corrected, headline="FED ADDS RESERVES"))
+    assert not silent.verdict.is_duplicate
+    index = DedupIndex()
+    deduplicate(index, article("a", STORY, headline="FED ADDS RESERVES"))
+    marked = deduplicate(index, article("c", corrected, headline="CORRECTED - FED ADDS RESERVES"))
+    assert marked.verdict.duplicate_of == "a"
+
+
+def test_figure_masks_survive_the_index_entry_round_trip() -> None:
+    index = DedupIndex()
+    entry = deduplicate(index, article("a", SHIPS)).entry
+    assert entry is not None and any(entry.figures)
+    decoded = codec.record_from_bytes(IndexEntry, codec.to_bytes(entry))
+    rebuilt = DedupIndex()
+    rebuilt.restore(decoded)
+    tuesday = SHIPS.replace("and six ships", "and eight ships")
+    assert not deduplicate(rebuilt, article("b", tuesday)).verdict.is_duplicate
+    assert deduplicate(rebuilt, article("c", SHIPS + " Reuter")).verdict.duplicate_of == "a"
+
+
+def test_story_terms_skip_common_sentence_openers_and_the_outlet_name() -> None:
+    from pipeline._dedup_text import story_terms, term_hash
+
+    text = (
+        "Alturas shooting victims identified - KOLO Reno News\n\n"
+        "There was a shooting in Alturas. When police arrive, Modoc deputies follow."
+    )
+    terms = set(story_terms(text)[0].tolist())
+    for kept in ("alturas", "modoc"):  # a rare word opening the text or a sentence is a name
+        assert term_hash(kept) in terms
+    for dropped in ("there", "when", "kolo", "reno"):
+        assert term_hash(dropped) not in terms
+
+
 def test_different_article_is_unique_with_its_own_story() -> None:
     index = DedupIndex()
     deduplicate(index, article("a", STORY))
@@ -274,6 +349,20 @@ def test_postings_find_every_row_across_runs_and_pending() -> None:
     assert max(r for r, ks in enumerate(keys) if 7 in ks) in newest.tolist()
 
 
+def test_strings_store_returns_what_was_appended_in_fewer_bytes_than_a_list() -> None:
+    from pipeline._dedup_store import Strings
+
+    values = ["", "r1", "Zürich-2026/ü", "", *(f"article-{n:06d}" for n in range(1000))]
+    strings = Strings()
+    for value in values:
+        strings.append(value)
+    assert len(strings) == len(values)
+    assert [strings[i] for i in range(len(values))] == values
+    assert strings[np.uint32(2)] == "Zürich-2026/ü"
+    as_list = sys.getsizeof(values) + sum(sys.getsizeof(v) for v in values)
+    assert strings.nbytes() < as_list / 3
+
+
 def test_dedup_modules_import_no_framework_or_environment() -> None:
     banned = {"faust", "aiokafka", "prometheus_client", "asyncio", "os"}
     for path in (ROOT / "pipeline").glob("*dedup*.py"):
@@ -329,8 +418,11 @@ def test_a_redelivery_keeps_its_verdict_but_the_same_article_sent_again_is_a_dup
     from pipeline.dedup import origin_of
 
     index = DedupIndex()
-    story = article("redelivered", "Floods in Sindh killed 40 people on Friday, officials "
-                     "said, as rescuers reached villages cut off by the Indus river.")
+    story = article(
+        "redelivered",
+        "Floods in Sindh killed 40 people on Friday, officials "
+        "said, as rescuers reached villages cut off by the Indus river.",
+    )
     first = deduplicate(index, story, origin_of(0, 7))
     again = deduplicate(index, story, origin_of(0, 7))  # re-read after a crash
     resent = deduplicate(index, story, origin_of(0, 9))  # the feed sent it again
