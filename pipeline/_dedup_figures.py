@@ -118,12 +118,18 @@ def figure_masks(text: str) -> tuple[int, ...]:
             figure = _AMBIGUOUS_MONTHS[token]
         else:
             continue
-        before = _FIGURE_WORDS.get(previous, previous)
-        after = _FIGURE_WORDS.get(following, following)
-        left |= _bit(f"{before} {figure}")
-        right |= _bit(f"{figure} {after}")
-        triple |= _bit(f"{before} {figure} {after}")
         value |= _bit(figure)
+        # At either end of the text the neighbour is unknown, not a word: a
+        # copy with a footer or a byline added has one there. Such a figure
+        # gives only its inner side, so the added text is no replaced figure.
+        if previous != "^":
+            before = _FIGURE_WORDS.get(previous, previous)
+            left |= _bit(f"{before} {figure}")
+        if following != "$":
+            after = _FIGURE_WORDS.get(following, following)
+            right |= _bit(f"{figure} {after}")
+        if previous != "^" and following != "$":
+            triple |= _bit(f"{before} {figure} {after}")
     return left, right, triple, value
 
 

@@ -186,6 +186,20 @@ def test_an_edit_beside_a_figure_or_a_cut_figure_keeps_the_copy_a_duplicate() ->
     assert deduplicate(index, article("c", cut)).verdict.duplicate_of == "a"
 
 
+@pytest.mark.parametrize("number", range(20))
+def test_a_footer_or_byline_after_or_before_a_figure_at_the_edge_keeps_the_copy_a_duplicate(
+        number: int) -> None:
+    # The figure at either end of the text has no neighbour there; a reprint
+    # adds one. Twenty different closing figures, so that no single lucky
+    # hash decides it (the masks are 128 bits wide).
+    text = STORY.rstrip(".") + f", rated BAA-{number}"
+    index = DedupIndex()
+    deduplicate(index, article("wire", f"{number} " + text))
+    reprint = ("By a staff reporter\n\n" + f"{number} " + text
+               + "\n\nSubscribe to our newsletter for more news like this.")
+    assert deduplicate(index, article("portal", reprint)).verdict.duplicate_of == "wire"
+
+
 def test_a_marked_correction_may_change_a_figure() -> None:
     index = DedupIndex()
     deduplicate(index, article("a", STORY, headline="FED ADDS RESERVES"))
