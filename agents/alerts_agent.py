@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import time
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from typing import Any
 from agents import kafka
 from agents.app import Context
 from agents.recent import RecentIds
-from agents.stage import run_one, utcnow
+from agents.stage import run_one
 from agents.webhook import WebhookSink
 from pipeline import alerts
 from pipeline.codec import alert_from_bytes, enriched_from_bytes, record_from_bytes, to_bytes
@@ -124,7 +125,7 @@ def register(ctx: Context) -> Any:
                 m.alerts.labels(rule=alert.rule, severity=alert.severity).inc()
                 if webhook is not None:
                     webhook.offer(alert)
-                latency = (utcnow() - record.article.received_at).total_seconds()
+                latency = time.time() - record.article.received_at.timestamp()
                 counted.latency_to_alert.observe(max(latency, 0.0))
             table[record.story_id.encode()] = to_bytes(new_state)
             counted_evaluated.inc()

@@ -6,6 +6,7 @@ article), so it runs inline, one event at a time.
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 from typing import Any
 
@@ -43,7 +44,9 @@ def register(ctx: Context) -> Any:
             counted_enriched.inc()
             for figure in record.casualties.figures:
                 m.casualty_figures.labels(category=figure.category).inc()
-            latency = (utcnow() - record.article.received_at).total_seconds()
+            # Seconds since the epoch on both sides: a third of the cost of
+            # subtracting two aware datetimes, and this runs for every article.
+            latency = time.time() - record.article.received_at.timestamp()
             counted.latency_to_enriched.observe(max(latency, 0.0))
 
     return casualties_agent

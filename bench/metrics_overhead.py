@@ -119,7 +119,7 @@ def _count(m: Metrics, started: float, figures: tuple[Any, ...], received: datet
     counted.outcome("enriched").inc()
     for figure in figures:
         m.casualty_figures.labels(category=figure.category).inc()
-    latency = (datetime.now(timezone.utc) - received).total_seconds()
+    latency = time.time() - received.timestamp()
     counted.latency_to_enriched.observe(max(latency, 0.0))
     return len(figures)
 
