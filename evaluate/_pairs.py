@@ -4,8 +4,8 @@ Both read JSONL pairs ``{"id", "text1", "text2", "label"}`` (the MSRP format),
 run the real stage on a fresh :class:`~pipeline.dedup.DedupIndex` per pair,
 text1 first, and score a yes/no question about text2 against ``label``.
 The part of ``id`` before the first "-" names the pair's group in the table.
-``--half even`` keeps the pairs on even 0-based lines (where thresholds are
-chosen), ``--half odd`` the others (held out).
+``--half even|odd`` keeps one half of the pairs (see :mod:`evaluate._half`);
+thresholds are chosen on the even half.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from evaluate._half import add_half_option, in_half
 from pipeline.dedup import DedupConfig, DedupIndex, DedupResult, deduplicate
 from pipeline.records import Article
 
@@ -74,12 +75,7 @@ def configure_pairs(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="override DedupConfig.number_tolerance (share of figures that may be replaced)",
     )
-    parser.add_argument(
-        "--half",
-        choices=("even", "odd"),
-        default=None,
-        help="only the pairs on even (development) or odd (held-out) 0-based lines",
-    )
+    add_half_option(parser)
     parser.add_argument(
         "--sweep",
         type=str,
@@ -134,8 +130,7 @@ def run_pairs(args: argparse.Namespace, task: str, question: Question, field: st
     if args.number_tolerance is not None:
         config = replace(config, number_tolerance=args.number_tolerance)
     pairs = _read(args.file)
-    if args.half:
-        pairs = pairs[args.half == "odd" :: 2]
+    pairs = [pair for number, pair in enumerate(pairs) if in_half(number, args.half)]
     console = Console()
     if args.sweep:
         start, stop, step = (float(v) for v in args.sweep.split(":"))

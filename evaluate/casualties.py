@@ -10,9 +10,7 @@ label is null are skipped and counted.
 The predicted count is the toll's ``low`` (``high`` for ``up_to`` /
 ``fewer_than``, whose ``low`` is 1 by convention), and 0 with no toll.
 
-``--half even|odd`` keeps only the rows on even or odd line numbers (1-based,
-blank lines count). The data sets have a development file only, so error
-analysis looks at the even half and the odd half is reported as held out.
+``--half even|odd`` keeps one half of the lines (see :mod:`evaluate._half`).
 """
 
 from __future__ import annotations
@@ -24,6 +22,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from evaluate._half import add_half_option, in_half
 from pipeline.casualties import extract_casualties
 from pipeline.records import HEADLINE_SEPARATOR, CasualtyReport
 
@@ -39,12 +38,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--errors", type=int, default=0, metavar="N", help="also print N mismatched rows"
     )
-    parser.add_argument(
-        "--half",
-        choices=("even", "odd"),
-        default=None,
-        help="only rows on even (error analysis) or odd (held-out) line numbers",
-    )
+    add_half_option(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -53,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
     n = exact = positives = exact_positive = predicted_positive = true_positive = skipped = 0
     mismatches: list[tuple[str, int, int]] = []
     with args.file.open(encoding="utf-8") as lines:
-        for number, line in enumerate(lines, start=1):
+        for number, line in enumerate(lines):
             if not line.strip() or not in_half(number, args.half):
                 continue
             row = json.loads(line)
@@ -96,13 +90,6 @@ def run(args: argparse.Namespace) -> int:
         console.print(f"{row_id}: label {label}, predicted {predicted}")
     print(json.dumps(result))
     return 0
-
-
-def in_half(line_number: int, half: str | None) -> bool:
-    """Whether the row on 1-based ``line_number`` belongs to ``half`` (None: all rows)."""
-    if half is None:
-        return True
-    return (line_number % 2 == 0) == (half == "even")
 
 
 def row_text(row: dict[str, object]) -> str:

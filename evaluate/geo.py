@@ -5,8 +5,7 @@ FILE is JSONL with ``text`` and ``country`` (a country name such as
 gazetteer and pycountry). An optional ``headline`` field is used when present.
 The last stdout line is the JSON summary.
 
-``--half even`` (or ``odd``) keeps only the records on even (odd) 0-based line
-numbers: rules are developed against one half and reported on the other.
+``--half even|odd`` keeps one half of the lines (see :mod:`evaluate._half`).
 """
 
 from __future__ import annotations
@@ -18,6 +17,8 @@ from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
+from evaluate._half import add_half_option, in_half
+
 _BATCH = 64
 
 
@@ -25,11 +26,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     """Add the FILE argument and options of ``eval geo``."""
     parser.add_argument("file", type=Path, metavar="FILE", help="JSONL with text and country")
     parser.add_argument("--limit", type=int, default=0, help="only the first N records")
-    parser.add_argument(
-        "--half",
-        choices=("even", "odd"),
-        help="only the records on even (or odd) 0-based line numbers",
-    )
+    add_half_option(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -45,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
     rows = []
     with args.file.open(encoding="utf-8") as f:
         for number, line in enumerate(f):
-            if args.half and number % 2 != (args.half == "odd"):
+            if not in_half(number, args.half):
                 continue
             if line.strip():
                 rows.append(json.loads(line))

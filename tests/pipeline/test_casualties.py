@@ -898,7 +898,8 @@ def test_eval_command_scores_one_half_of_the_lines(
         {"text": "Markets rose on Friday.", "killed": 0},  # line 3: odd
     ]
     path = tmp_path / "rows.jsonl"
-    path.write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
+    # Line 0 is blank: lines are numbered from 0 as read, blank lines included.
+    path.write_text("\n" + "\n".join(json.dumps(r) for r in rows), encoding="utf-8")
     parser = argparse.ArgumentParser()
     evaluation.configure(parser)
     scores = {}
