@@ -114,8 +114,8 @@ def counted_agent(payloads: list[Any], m: Metrics) -> int:
 def _count(m: Metrics, started: float, figures: tuple[Any, ...], received: datetime) -> int:
     # Exactly agents/stage.py run_one's finally + casualties_agent's loop body,
     # with the stage's label children bound as the agents bind them.
-    m.stage(STAGE).duration.observe(time.perf_counter() - started)
     counted = m.stage(STAGE)
+    counted.duration.observe(time.perf_counter() - started)
     counted.outcome("enriched").inc()
     for figure in figures:
         m.casualty_figures.labels(category=figure.category).inc()
