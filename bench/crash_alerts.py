@@ -6,9 +6,14 @@ through a fresh worker that is left alone, and prints the alert counts, the
 (rule, article) pairs only one run raised, and how many articles got another
 story id. Needs ../shared/eval (or WIREWATCH_EVAL_DIR). About 5 minutes.
 
-    python -m bench.crash_alerts
+    python -m bench.crash_alerts [--partitions N]
+
+With ``--partitions 1`` the dedup stage sees the articles in the same order in
+both runs, so any difference is the crash's doing; with more, the order in
+which the input partitions interleave differs from run to run as well.
 """
 
+import argparse
 import asyncio
 import os
 import signal
@@ -57,7 +62,7 @@ async def stories_of(settings):
     return out
 
 
-async def main():
+async def main(partitions: int):
     if not (eval_dir() / "reuters21578" / "reuters21578.jsonl").exists():
         print(f"crash_alerts: skipped: no Reuters file under {eval_dir()}", file=sys.stderr)
         return
@@ -73,7 +78,7 @@ async def main():
                     "WIREWATCH_BROKER_KIND": "tansu",
                     "WIREWATCH_APP_ID": f"cmp-{mode}-{run}",
                     "WIREWATCH_TOPIC_PREFIX": f"{mode}{run}.",
-                    "WIREWATCH_PARTITIONS": "2",
+                    "WIREWATCH_PARTITIONS": str(partitions),
                     "WIREWATCH_DATA_DIR": str(work / f"state-{run}"),
                     "WIREWATCH_METRICS_PORT": "0",
                     "WIREWATCH_BATCH_TIMEOUT": "0.05",
@@ -101,4 +106,6 @@ async def main():
         print("articles with another story id:", len(diff), diff[:10])
 
 
-asyncio.run(main())
+parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+parser.add_argument("--partitions", type=int, default=2, help="partitions per topic (default 2)")
+asyncio.run(main(parser.parse_args().partitions))
