@@ -5,6 +5,10 @@ the Faust table ``dedup-index`` (changelog-backed, so a restarted or
 replacement worker recovers it); the in-memory index the pure stage searches
 is rebuilt from that table before the first article is processed. The input
 topic has one partition, so there is one index and global look-up is exact.
+
+The table also keeps the newest article time seen (key ``LATEST_KEY``): the
+window ends there, so a restarted worker expires and matches exactly what
+the worker it replaces would have.
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ from pipeline.records import EnrichedArticle, StageTimes
 STAGE = "dedup"
 #: Expire old entries every this many articles (cheap, and bounds memory).
 EXPIRE_EVERY = 256
+#: Table key of the newest article time (not an article id: ids are non-empty text).
+LATEST_KEY = b"\x00latest"
 
 
 def register(ctx: Context) -> Any:
@@ -29,7 +35,7 @@ def register(ctx: Context) -> Any:
     unique, duplicates = ctx.topic(topics.unique), ctx.topic(topics.duplicates)
     table = ctx.app.Table("dedup-index", partitions=1, key_type=bytes, value_type=bytes)
     config = dedup.DedupConfig(window=timedelta(hours=settings.dedup_window_hours))
-    state: dict[str, Any] = {"index": None, "seen": 0, "latest": None}
+    state: dict[str, Any] = {"index": None, "seen": 0}
     m = ctx.metrics
     counted = m.stage(STAGE)
 
@@ -38,8 +44,12 @@ def register(ctx: Context) -> Any:
         # which Faust guarantees before it delivers the first event.
         if state["index"] is None:
             rebuilt = dedup.DedupIndex(config)
-            for raw in table.values():
-                if raw is not None:
+            for key, raw in table.items():
+                if raw is None:
+                    continue
+                if key == LATEST_KEY:
+                    rebuilt.advance(datetime.fromisoformat(raw.decode()))
+                else:
                     rebuilt.restore(record_from_bytes(dedup.IndexEntry, raw))
             state["index"] = rebuilt
         return state["index"]
@@ -50,6 +60,7 @@ def register(ctx: Context) -> Any:
     @ctx.app.agent(ctx.topic(topics.valid), name="wirewatch.dedup")
     async def dedup_agent(stream: Any) -> None:
         async for event in stream.events():
+            latest = index().latest
             # Where ingest read it on articles.raw: ingest re-processes raw
             # records after a crash, writing them to articles.valid again, and
             # such a copy must be recognised as the same delivery.
@@ -64,16 +75,17 @@ def register(ctx: Context) -> Any:
             key = result.verdict.story_id.encode()
             outcome = "duplicate" if result.verdict.is_duplicate else "unique"
             target = duplicates if result.verdict.is_duplicate else unique
+            newest = index().latest
+            if newest is not None and newest != latest:
+                table[LATEST_KEY] = newest.isoformat().encode()
             if await emit(ctx, STAGE, target, key, to_bytes(record), event):
                 counted.outcome(outcome).inc()
-            _expire(result.article.published_at)
+            _expire()
 
-    def _expire(article_time: datetime) -> None:
-        latest = state["latest"]
-        state["latest"] = article_time if latest is None else max(latest, article_time)
+    def _expire() -> None:
         state["seen"] += 1
         if state["seen"] % EXPIRE_EVERY == 0:
-            for article_id in index().expire(state["latest"]):
+            for article_id in index().expire():
                 table.pop(article_id.encode(), None)
         m.dedup_index_entries.set(len(index()))
         if state["seen"] % EXPIRE_EVERY == 1:

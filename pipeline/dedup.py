@@ -142,6 +142,11 @@ class DedupIndex:
 
     def __init__(self, config: DedupConfig = DedupConfig()) -> None:
         self.config = config
+        # The newest article time seen (seconds). The window is measured back
+        # from it, both when judging and when expiring, so a verdict does not
+        # depend on when expire() last ran (a restarted worker calls it at
+        # other moments than the worker it replaces).
+        self._latest: int | None = None
         self._clear()
 
     def _clear(self) -> None:
@@ -160,17 +165,37 @@ class DedupIndex:
         strings = self._ids.nbytes() + self._stories.nbytes()
         return self._columns.nbytes() + self._postings.nbytes() + strings
 
+    @property
+    def latest(self) -> datetime | None:
+        """The newest article time the index has seen (the window ends there)."""
+        return None if self._latest is None else _EPOCH + timedelta(seconds=self._latest)
+
+    def advance(self, moment: datetime) -> None:
+        """Move the newest article time forward to ``moment`` (never back)."""
+        seconds = _seconds(moment)
+        if self._latest is None or seconds > self._latest:
+            self._latest = seconds
+
     def restore(self, entry: IndexEntry) -> None:
         """Re-add a persisted entry (worker restart); replaces one with the same id."""
         old = self._row_of(entry.article_id)
         if old is not None:
             self._kill(old)
         self._append(entry)
+        self.advance(entry.published_at)
 
-    def expire(self, now: datetime) -> list[str]:
-        """Drop entries published before ``now - window``; return their ids."""
+    def expire(self, now: datetime | None = None) -> list[str]:
+        """Drop entries published before ``now - window``; return their ids.
+
+        ``now`` defaults to :attr:`latest`; a later ``now`` moves it forward.
+        """
+        if now is not None:
+            self.advance(now)
+        if self._latest is None:
+            return []
         columns = self._columns
-        old = columns["alive"] & (columns["published"] < _seconds(now - self.config.window))
+        since = self._latest - int(self.config.window.total_seconds())
+        old = columns["alive"] & (columns["published"] < since)
         rows = np.flatnonzero(old)
         columns["alive"][rows] = False
         self._live -= rows.size
@@ -251,10 +276,12 @@ class DedupIndex:
         for entry in entries:
             self._append(entry)
 
-    def _candidates(self, keys: np.ndarray, published: int) -> np.ndarray:
+    def _candidates(self, keys: np.ndarray) -> np.ndarray:
         rows = self._postings.lookup(keys, per_key=_PER_KEY)
         columns = self._columns
-        since = published - int(self.config.window.total_seconds())
+        # The same bound expire() uses: rows it would drop are never matched,
+        # whether or not it has dropped them yet.
+        since = (self._latest or 0) - int(self.config.window.total_seconds())
         keep = columns["alive"][rows] & (columns["published"][rows] >= since)
         return rows[keep]
 
@@ -396,7 +423,8 @@ def deduplicate(index: DedupIndex, article: Article, origin: int = 0) -> DedupRe
         weights=tuple(weights16.astype(np.float64).tolist()),
     )
     keys = _keys(article.id, int(entry.fingerprint, 16), entry.shingles, minhash, terms)
-    rows = index._candidates(keys, _seconds(article.published_at))
+    index.advance(article.published_at)
+    rows = index._candidates(keys)
     id_hash = zlib.crc32(article.id.encode())
     maybe = rows[index._columns["id_hash"][rows] == id_hash]
     same_id = [int(row) for row in maybe if index._ids[row] == article.id]

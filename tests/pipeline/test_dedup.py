@@ -444,3 +444,35 @@ def test_a_redelivery_keeps_its_verdict_but_the_same_article_sent_again_is_a_dup
     assert again.verdict.story_id == first.verdict.story_id
     assert (resent.verdict.kind, resent.verdict.duplicate_of) == ("exact", "redelivered")
     assert resent.entry is None and len(index) == 1
+
+
+def test_verdicts_do_not_depend_on_when_expire_runs() -> None:
+    # A restarted worker expires at other moments than the one it replaces;
+    # the window is measured from the newest article time in both cases.
+    stream = [
+        article("first", STORY, hours=0),
+        article("later", OTHER, hours=30),
+        article("copy-of-first", STORY.upper(), hours=5),  # out of order, outside 24 h
+    ]
+    eager, lazy = (DedupIndex(DedupConfig(window=timedelta(hours=24))) for _ in range(2))
+    verdicts = {}
+    for name, index in (("eager", eager), ("lazy", lazy)):
+        results = []
+        for a in stream:
+            if name == "eager":
+                index.expire()
+            results.append(deduplicate(index, a).verdict.kind)
+        verdicts[name] = results
+    assert verdicts["eager"] == verdicts["lazy"] == ["unique", "unique", "unique"]
+
+
+def test_latest_survives_a_restore_and_only_moves_forward() -> None:
+    index = DedupIndex()
+    assert index.latest is None and index.expire() == []
+    entry = deduplicate(index, article("a", STORY, hours=10)).entry
+    assert entry is not None
+    restored = DedupIndex()
+    restored.restore(entry)
+    assert restored.latest == T0 + timedelta(hours=10)
+    restored.advance(T0)
+    assert restored.latest == T0 + timedelta(hours=10)
