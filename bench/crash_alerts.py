@@ -6,11 +6,13 @@ through a fresh worker that is left alone, and prints the alert counts, the
 (rule, article) pairs only one run raised, and how many articles got another
 story id. Needs ../shared/eval (or WIREWATCH_EVAL_DIR). About 5 minutes.
 
-    python -m bench.crash_alerts [--partitions N]
+    python -m bench.crash_alerts [--partitions N] [--no-kill]
 
 With ``--partitions 1`` the dedup stage sees the articles in the same order in
 both runs, so any difference is the crash's doing; with more, the order in
 which the input partitions interleave differs from run to run as well.
+``--no-kill`` leaves the first worker alone too: two uninterrupted runs, to
+see what the interleaving alone changes.
 """
 
 import argparse
@@ -62,7 +64,7 @@ async def stories_of(settings):
     return out
 
 
-async def main(partitions: int):
+async def main(partitions: int, kill: bool):
     if not (eval_dir() / "reuters21578" / "reuters21578.jsonl").exists():
         print(f"crash_alerts: skipped: no Reuters file under {eval_dir()}", file=sys.stderr)
         return
@@ -87,7 +89,7 @@ async def main(partitions: int):
             await kafka.create_topics(s)
             w = start(s, mode + "1")
             await produce(s, payloads)
-            if mode == "kill":
+            if mode == "kill" and kill:
                 await wait_accounted(s, 1000, 300)
                 w.send_signal(signal.SIGKILL)
                 w.wait()
@@ -99,7 +101,7 @@ async def main(partitions: int):
             w.wait(60)
         (ka, ks), (ca, cs) = res["kill"], res["clean"]
         key = lambda a: (a.rule, a.article_id)
-        print("alerts kill", len(ka), "clean", len(ca))
+        print("alerts", "kill" if kill else "first", len(ka), "clean", len(ca))
         print("only after kill:", sorted(set(map(key, ka)) - set(map(key, ca))))
         print("only clean:", sorted(set(map(key, ca)) - set(map(key, ka))))
         diff = [i for i in cs if ks.get(i) != cs[i]]
@@ -108,4 +110,6 @@ async def main(partitions: int):
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--partitions", type=int, default=2, help="partitions per topic (default 2)")
-asyncio.run(main(parser.parse_args().partitions))
+parser.add_argument("--no-kill", action="store_true", help="do not kill the first worker")
+options = parser.parse_args()
+asyncio.run(main(options.partitions, not options.no_kill))

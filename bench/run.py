@@ -7,12 +7,15 @@ that format), side by side on the same machine:
 2. each stage function alone, in-process on one core (and the entity stage
    in a process pool, as deployed);
 3. a plain single-process aiokafka loop running every stage inline;
-4. the wirewatch pipeline as deployed (``wirewatch worker``: stages as agents).
+4. the wirewatch pipeline as deployed (``wirewatch worker``: stages as agents);
+5. the same pipeline with its metric updates made no-ops
+   (``bench.no_metrics_worker``), to measure what the metrics cost.
 
-For 3 and 4: throughput at maximum rate, end-to-end latency p50/p95/p99 from
+For 3 to 5: throughput at maximum rate, end-to-end latency p50/p95/p99 from
 ``received_at`` to the enriched record and to the alert (at fixed offered
 rates and at maximum rate), CPU seconds per article and peak RSS. Medians of
-``--repeat`` runs. Prints markdown tables; ``--json`` also writes the figures.
+``--repeat`` runs; 4 and 5 alternate run by run, so a busy machine slows both
+alike. Prints markdown tables; ``--json`` also writes the figures.
 """
 
 from __future__ import annotations
@@ -318,8 +321,11 @@ def _start(kind: str, settings: Settings, log_path: Path) -> subprocess.Popen[by
         metrics_port=0, data_dir=log_path.parent / "state", log_level="warning",
         entity_workers=int(os.environ.get("WIREWATCH_ENTITY_WORKERS", "1")),
     ).child_environment(os.environ)
-    command = ([sys.executable, "-m", "bench.plain_loop", "--idle", "3600"] if kind == "plain"
-               else [sys.executable, "-m", "agents.cli", "worker"])
+    command = {
+        "plain": [sys.executable, "-m", "bench.plain_loop", "--idle", "3600"],
+        "pipeline": [sys.executable, "-m", "agents.cli", "worker"],
+        "no-metrics": [sys.executable, "-m", "bench.no_metrics_worker"],
+    }[kind]
     with log_path.open("wb") as log:
         return subprocess.Popen(orphan_safe(command), env=env, cwd=REPO,  # noqa: S603
                                 stdout=log, stderr=subprocess.STDOUT)
@@ -429,7 +435,8 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> str:
         lines.append(f"| 2. stage `{name}` alone, one core{extra} | "
                      f"{stage['articles_per_s_one_core']:,.0f} | | | | |")
     for label, key in (("3. plain single-process loop", "plain"),
-                       ("4. wirewatch pipeline (agents)", "pipeline")):
+                       ("4. wirewatch pipeline (agents)", "pipeline"),
+                       ("5. pipeline, metric updates disabled", "no-metrics")):
         system = results.get(key)
         if not system:
             continue
@@ -459,6 +466,18 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> str:
         results["ratios"] = {"pipeline_over_plain": pipe / plain,
                              "pipeline_over_slowest_stage": pipe / slowest,
                              "pipeline_over_slowest_stage_pool": pipe / slowest_pool}
+    if results.get("pipeline") and results.get("no-metrics"):
+        on, off = results["pipeline"]["max"], results["no-metrics"]["max"]
+        throughput = 1 - on["throughput"] / off["throughput"]
+        cpu = on["cpu_s_per_article"] / off["cpu_s_per_article"] - 1
+        # Runs alternate, so run i of 4 and run i of 5 met the same machine.
+        paired = median([1 - a / b for a, b in zip(results["runs"]["pipeline"],
+                                                   results["runs"]["no-metrics"], strict=True)])
+        lines += ["", (f"Metrics cost (4 against 5; target under 5%): {cpu:+.1%} CPU per "
+                       f"article and {throughput:.1%} of throughput (medians); {paired:.1%} of "
+                       "throughput as the median of the run-by-run pairs.")]
+        results["metrics_cost"] = {"throughput_share": throughput, "cpu_share": cpu,
+                                   "paired_throughput_share": paired}
     return "\n".join(lines)
 
 
@@ -473,7 +492,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rate-seconds", type=float, default=20.0,
                         help="seconds of each fixed-rate run (default 20)")
     parser.add_argument("--pool", type=int, default=2, help="processes for the pooled stage run")
-    parser.add_argument("--only", choices=["stages", "raw", "plain", "pipeline"], nargs="*",
+    parser.add_argument("--only", choices=["stages", "raw", "plain", "pipeline", "no-metrics"],
+                        nargs="*",
                         help="run only these parts")
     parser.add_argument("--json", type=Path, help="also write the figures as JSON here")
 
@@ -483,7 +503,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"bench: skipped: no article file at {args.file} (pass --file PATH, a JSONL in "
               "the Reuters-21578 format)", file=sys.stderr)
         return 0
-    parts = set(args.only or ["stages", "raw", "plain", "pipeline"])
+    parts = set(args.only or ["stages", "raw", "plain", "pipeline", "no-metrics"])
     need = args.articles + int(sum(args.rates) * args.rate_seconds) + 10
     items = load_items(args.file, need)
     results: dict[str, Any] = {"stages": {}, "raw": float("nan")}
@@ -499,18 +519,21 @@ def run(args: argparse.Namespace) -> int:
             results["raw"] = median([asyncio.run(bench_raw(base.replace(
                 topic_prefix=f"raw{i}."), items[: args.articles])) for i in range(args.repeat)])
             _progress(f"raw broker ceiling: {results['raw']:,.0f} records/s")
-        for kind in ("plain", "pipeline"):
-            if kind not in parts:
-                continue
-            runs = []
-            for repetition in range(args.repeat):
-                # Every run has fresh topics and consumer group: no state is shared.
-                pools = _pools(items, args)
-                runs.append(asyncio.run(bench_system(kind, broker.url, pools, args.rates,
-                                                     args.rate_seconds, workdir)))
-                _progress(f"{kind} run {repetition + 1}: "
-                          f"{runs[-1]['max']['throughput']:,.1f} articles/s")
-            results[kind] = _merge(runs)
+        # The pipeline with and without metric updates alternate, run by run.
+        for group in (["plain"], ["pipeline", "no-metrics"]):
+            kinds = [kind for kind in group if kind in parts]
+            runs: dict[str, list[dict[str, Any]]] = {kind: [] for kind in kinds}
+            for repetition in range(args.repeat if kinds else 0):
+                for kind in kinds:
+                    # Every run has fresh topics and consumer group: no state is shared.
+                    pools = _pools(items, args)
+                    runs[kind].append(asyncio.run(bench_system(
+                        kind, broker.url, pools, args.rates, args.rate_seconds, workdir)))
+                    _progress(f"{kind} run {repetition + 1}: "
+                              f"{runs[kind][-1]['max']['throughput']:,.1f} articles/s")
+            results |= {kind: _merge(done) for kind, done in runs.items()}
+            results["runs"] = results.get("runs", {}) | {
+                kind: [run["max"]["throughput"] for run in done] for kind, done in runs.items()}
     table = report(results, args)
     print(table)
     if args.json:
