@@ -101,9 +101,10 @@ async def main(partitions: int, kill: bool):
             w.wait(60)
         (ka, ks), (ca, cs) = res["kill"], res["clean"]
         key = lambda a: (a.rule, a.article_id)
-        print("alerts", "kill" if kill else "first", len(ka), "clean", len(ca))
-        print("only after kill:", sorted(set(map(key, ka)) - set(map(key, ca))))
-        print("only clean:", sorted(set(map(key, ca)) - set(map(key, ka))))
+        first = "kill" if kill else "first"
+        print("alerts", first, len(ka), "clean", len(ca))
+        print(f"only in the {first} run:", sorted(set(map(key, ka)) - set(map(key, ca))))
+        print("only in the clean run:", sorted(set(map(key, ca)) - set(map(key, ka))))
         diff = [i for i in cs if ks.get(i) != cs[i]]
         print("articles with another story id:", len(diff), diff[:10])
 

@@ -3,7 +3,9 @@
 Starts the embedded broker and one ``wirewatch worker``, replays Reuters
 articles (looping with new ids, so later rounds are duplicates of earlier
 ones, as reprints are) at ``--rate`` articles/s for ``--minutes``, and prints
-the worker's RSS (process and model pool) every ``--every`` seconds, then a
+the worker's RSS every ``--every`` seconds (in all, and split between the
+worker's own process and the rest of its tree, the model pool) with the
+de-duplication index's size read from the worker's ``/metrics``, then a
 verdict on whether memory levelled off: the growth over the second half of
 the run against the first half. A benchmark, not a test: it takes as long as
 you ask.
@@ -16,9 +18,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import re
+import socket
 import subprocess
 import sys
 import time
+import urllib.request
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
@@ -29,7 +34,7 @@ from aiokafka import TopicPartition
 from agents import kafka
 from agents.embedded import EmbeddedBroker, orphan_safe
 from agents.settings import Settings
-from bench.run import DEFAULT_DATA, REPO, load_items, memory_mb
+from bench.run import DEFAULT_DATA, REPO, _tree, load_items, memory_mb
 
 
 async def processed(settings: Settings) -> int:
@@ -45,6 +50,46 @@ async def processed(settings: Settings) -> int:
         return sum((await client.end_offsets(tps)).values())
     finally:
         await client.stop()
+
+
+def worker_process(pid: int) -> int:
+    """The process of the tree that runs the worker itself (not a wrapper, not the pool)."""
+    for each in _tree(pid):
+        try:
+            command = Path(f"/proc/{each}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"agents.cli" in command and b"worker" in command:
+            return each
+    return pid
+
+
+def own_rss_mb(pid: int) -> float:
+    """Current RSS of one process, without its children."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
+
+
+def index_entries(port: int) -> str:
+    """``wirewatch_dedup_index_entries`` from the worker's /metrics, or "?"."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as page:
+            text = page.read().decode()
+    except OSError:
+        return "?"
+    found = re.search(r"^wirewatch_dedup_index_entries (\S+)$", text, re.MULTILINE)
+    return f"{float(found.group(1)):,.0f}" if found else "?"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 async def soak(settings: Settings, pid: int, items: list, rate: float, minutes: float,
@@ -67,8 +112,10 @@ async def soak(settings: Settings, pid: int, items: list, rate: float, minutes: 
                 elapsed = time.monotonic() - started
                 samples.append((elapsed / 60, memory_mb(pid, "VmRSS"), sent))
                 done = await processed(settings)
-                print(f"| {elapsed / 60:5.1f} min | {samples[-1][1]:8.1f} MiB | {sent:7d} | "
-                      f"{done:7d} |", flush=True)
+                own = own_rss_mb(worker_process(pid))
+                print(f"| {elapsed / 60:5.1f} min | {samples[-1][1]:8.1f} MiB | {own:7.1f} MiB | "
+                      f"{samples[-1][1] - own:7.1f} MiB | {index_entries(settings.metrics_port)} "
+                      f"| {sent:7d} | {done:7d} |", flush=True)
                 next_sample += every
             delay = started + sent / rate - time.monotonic()
             if delay > 0:
@@ -99,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     with EmbeddedBroker.start(log_path=workdir / "broker.log") as broker:
         env = {"WIREWATCH_BROKER": broker.url, "WIREWATCH_BROKER_KIND": "tansu",
                "WIREWATCH_APP_ID": "soak", "WIREWATCH_TOPIC_PREFIX": "soak.",
-               "WIREWATCH_METRICS_PORT": "0", "WIREWATCH_DATA_DIR": str(workdir / "state"),
+               "WIREWATCH_METRICS_PORT": str(free_port()), "WIREWATCH_DATA_DIR": str(workdir / "state"),
                "WIREWATCH_LOG_LEVEL": "warning",
                "WIREWATCH_DEDUP_WINDOW_HOURS": str(args.window_hours)}
         settings = Settings.from_env(env)
@@ -113,8 +160,9 @@ def main(argv: list[str] | None = None) -> int:
             time.sleep(15)  # join the group, load the model
             print(f"Soak: {args.rate:g} articles/s for {args.minutes:g} min, "
                   f"{len(items)} distinct articles looping; worker pid {worker.pid}\n")
-            print("| elapsed | worker RSS (with model pool) | sent | processed |\n"
-                  "|---:|---:|---:|---:|")
+            print("| elapsed | worker RSS, all | worker process | model pool and rest "
+                  "| dedup index entries | sent | processed |\n"
+                  "|---:|---:|---:|---:|---:|---:|---:|")
             samples = asyncio.run(soak(settings, worker.pid, items, args.rate, args.minutes,
                                        args.every))
         finally:
