@@ -266,63 +266,6 @@ _ALIAS_POPULATION = 15000
 _SPELLING_SIMILARITY = 0.65  # Dice coefficient of letter pairs
 _SPELLING_SMOOTHING = 0.1
 _SPELLING_MIN_TRIGRAMS = 4  # "Al" or "RU" says nothing
-# Parties, armed groups and missions that only operate in one country: the
-# conflict notes often name them and no place ("BNP-led blockade").
-_ORGANISATION_COUNTRIES = {
-    "BJP": "IN",
-    "BJYM": "IN",
-    "ABVP": "IN",
-    "AAP": "IN",
-    "CITU": "IN",
-    "AIKS": "IN",
-    "SFI": "IN",
-    "AITUC": "IN",
-    "Shiv Sena": "IN",
-    "TMC": "IN",
-    "Youth Congress": "IN",
-    "Indian National Congress": "IN",
-    "Anganwadi": "IN",
-    "Lok Sabha": "IN",
-    "Rajya Sabha": "IN",
-    "Awami League": "BD",
-    "BNP": "BD",
-    "Chhatra League": "BD",
-    "Chhatra Dal": "BD",
-    "Jubo League": "BD",
-    "Hefazat": "BD",
-    "upazila": "BD",
-    "PTI": "PK",
-    "PML-N": "PK",
-    "MQM": "PK",
-    "JUI-F": "PK",
-    "TTP": "PK",
-    "Tehreek-e-Taliban": "PK",
-    "Frontier Corps": "PK",
-    "FATA": "PK",
-    "Nepali Congress": "NP",
-    "CPN-UML": "NP",
-    "Madhesi": "NP",
-    "Al Shabaab": "SO",
-    "al Shabaab": "SO",
-    "Al-Shabaab": "SO",
-    "al-Shabaab": "SO",
-    "Al Shabab": "SO",
-    "AMISOM": "SO",
-    "Houthi": "YE",
-    "Houthis": "YE",
-    "Ansar Allah": "YE",
-    "Boko Haram": "NG",
-    "ISWAP": "NG",
-    "Hezbollah": "LB",
-    "Hamas": "PS",
-    "SDF": "SY",
-    "YPG": "SY",
-    "Free Syrian Army": "SY",
-    "OSCE SMM": "UA",
-    "Tatmadaw": "MM",
-    "Arakan Army": "MM",
-    "Kachin Independence Army": "MM",
-}
 # Scoring of readings (see resolve): log10 population plus these.
 _COUNTRY_POPULATION = 10_000_000  # a country name beats most cities, not a named context
 _CONTEXT_BONUS = 1.5
@@ -536,16 +479,6 @@ def demonym_country(word: str) -> str | None:
 def country_in_name(word: str) -> str | None:
     """Country of one word that is a nationality or a one-word country name, or ``None``."""
     return demonym_country(word) or _tables()[0].get(fold(word))
-
-
-def organisation_country(name: str) -> str | None:
-    """Country of an organisation that only operates in one country, or ``None``.
-
-    Example:
-        >>> organisation_country("Awami League")
-        'BD'
-    """
-    return _ORGANISATION_COUNTRIES.get(name)
 
 
 def candidates(name: str) -> list[Place]:

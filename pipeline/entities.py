@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from pipeline import _entities_gazetteer as gazetteer
+from pipeline import _entities_knowledge as knowledge
 from pipeline import _entities_rules as rules
 from pipeline._entities_normalise import canonical_names
 from pipeline.records import HEADLINE_SEPARATOR, Article, Entity, EntityMention, TaggedEntities
@@ -212,20 +213,16 @@ def _evidence(tokens: rules.Tokens, text: str, spans: list[Span], headline_end: 
         if span.label != "LOC" or not gazetteer.candidates(text[span.start : span.end]):
             for code, weight in _name_evidence(text[span.start : span.end]).items():
                 scores[code] += weight
-    for word in tokens.text:
-        code = gazetteer.organisation_country(word)
-        if code:
-            scores[code] += _DEMONYM_WEIGHT
+    # Parties, armed groups and country-specific words ("BNP-led", "upazila").
+    for code in knowledge.countries_named(text):
+        scores[code] += _DEMONYM_WEIGHT
     return scores
 
 
 def _name_evidence(name: str) -> Scores:
-    # "National Bank of Pakistan", "Tamil Nadu Highways Employees' Association",
-    # "Awami League": a country, a province or the whole name gives a country.
+    # "National Bank of Pakistan", "Tamil Nadu Highways Employees' Association":
+    # a country or a province in the name gives a country.
     scores: Scores = defaultdict(float)
-    code = gazetteer.organisation_country(name)
-    if code:
-        scores[code] += _DEMONYM_WEIGHT
     words = name.split()
     for word in words:
         code = gazetteer.country_in_name(word)
@@ -360,7 +357,9 @@ def _entity(
     if label == "ORG":
         # "Syrian Red Crescent" belongs to Syria, "National Bank of Pakistan" to Pakistan.
         words = name.split()
-        country = next((c for c in map(gazetteer.country_in_name, words) if c), None)
+        country = knowledge.country_of(name) or next(
+            (c for c in map(gazetteer.country_in_name, words) if c), None
+        )
     return Entity(
         name=name,
         label=label,
