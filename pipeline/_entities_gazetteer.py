@@ -274,6 +274,23 @@ _ALIAS_MALUS = 1.5
 _SUBDIVISION_SUFFIX = re.compile(
     r"\s+(province|region|state|district|governorate|division|oblast)$"
 )
+# A name the tables lack may be a known one with an administrative noun or a
+# direction around it ("Idlib province", "Khyber Agency", "North Sinai",
+# "Northern Iraq", "Lower Dir").
+_ADMIN_SUFFIX = re.compile(
+    r"\s+(province|provinces|region|state|district|governorate|division|oblast|agency|"
+    r"county|municipality|prefecture|department|city|town|village|area|upazila|tehsil|"
+    r"zone|valley|camp)$"
+)
+_DIRECTION_PREFIX = re.compile(
+    r"^(north|south|east|west|northern|southern|eastern|western|central|upper|lower|"
+    r"greater|north east|north west|south east|south west|northeast|northwest|southeast|"
+    r"southwest|northeastern|northwestern|southeastern|southwestern)\s+"
+)
+# Spanish-speaking states' official names end in a person's name
+# ("Michoacan de Ocampo", "Coahuila de Zaragoza"); the wire drops it.
+_NAMED_AFTER = re.compile(r"^(\w+) de ")
+_NOT_A_SHORT_NAME = frozenset({"norte", "sur", "madre", "islas", "ciudad", "distrito", "region"})
 _LEADING = re.compile(r"^(the)\s+")
 # The Arabic article and its assimilated forms ("Al Anbar", "Ar Raqqah").
 _ARTICLE = re.compile(r"^(al|el|as|ash|ad|an|ar|at|az)\s+")
@@ -392,6 +409,9 @@ def _subdivision_keys(name: str) -> set[str]:
     # country but on the wire only a direction.
     key = _SUBDIVISION_SUFFIX.sub("", fold(name))
     keys = {key, _ARTICLE.sub("", key), *key.split(" and ")}
+    named_after = _NAMED_AFTER.match(key)
+    if named_after and named_after.group(1) not in _NOT_A_SHORT_NAME:
+        keys.add(named_after.group(1))
     return {k for k in keys if k and k not in _COMPASS_WORDS}
 
 
@@ -481,10 +501,27 @@ def country_in_name(word: str) -> str | None:
     return demonym_country(word) or _tables()[0].get(fold(word))
 
 
-def candidates(name: str) -> list[Place]:
-    """Every reading of a place name, a country first, then by population."""
+def candidates(name: str, loose: bool = False) -> list[Place]:
+    """Every reading of a place name, a country first, then by population.
+
+    ``loose`` is for names known to be places: one the tables lack is also
+    read without an administrative noun or a direction around it, as a
+    country, a province or a large town ("Idlib province", "Lower Dir").
+
+    Example:
+        >>> candidates("Northern Iraq", loose=True)[0].country
+        'IQ'
+    """
     countries, places, capitals = _tables()
     key = fold(name)
+    if loose and key not in countries and key not in places:
+        bare = _DIRECTION_PREFIX.sub("", _ADMIN_SUFFIX.sub("", key))
+        if bare != key:
+            return [
+                p for p in candidates(bare) if p.kind != "city" or p.population >= _ALIAS_POPULATION
+            ]
+    if key in _COMPASS_WORDS:
+        return []  # "Centre", "North": a direction on the wire, a US town in the tables
     out: list[Place] = []
     if key in countries:
         code = countries[key]
@@ -496,7 +533,10 @@ def candidates(name: str) -> list[Place]:
 
 
 def resolve(
-    name: str, context: Collection[str], votes: Mapping[str, float] | None = None
+    name: str,
+    context: Collection[str],
+    votes: Mapping[str, float] | None = None,
+    loose: bool = False,
 ) -> Place | None:
     """The most likely reading of ``name`` given the countries around it.
 
@@ -509,7 +549,7 @@ def resolve(
         >>> resolve("Hyderabad", {"PK"}).country
         'PK'
     """
-    options = candidates(name)
+    options = candidates(name, loose)
     if not options:
         return None
     votes = votes or {}

@@ -210,7 +210,7 @@ def _evidence(tokens: rules.Tokens, text: str, spans: list[Span], headline_end: 
                     _HEADLINE_WEIGHT if position < headline_end else 1.0
                 )
     for span in spans:
-        if span.label != "LOC" or not gazetteer.candidates(text[span.start : span.end]):
+        if span.label != "LOC" or not gazetteer.candidates(text[span.start : span.end], True):
             for code, weight in _name_evidence(text[span.start : span.end]).items():
                 scores[code] += weight
     # Parties, armed groups and country-specific words ("BNP-led", "upazila").
@@ -344,10 +344,10 @@ def _resolve_places(
     # in one country vote for it, and ambiguous names follow the majority.
     votes = Counter(votes)
     for name in names:
-        countries = {p.country for p in gazetteer.candidates(name)}
+        countries = {p.country for p in gazetteer.candidates(name, loose=True)}
         if len(countries) == 1:
             votes.update(countries)
-    return {name: gazetteer.resolve(name, context, votes) for name in names}
+    return {name: gazetteer.resolve(name, context, votes, loose=True) for name in names}
 
 
 def _entity(

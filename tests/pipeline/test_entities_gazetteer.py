@@ -111,3 +111,23 @@ def test_eval_geo_half_keeps_even_or_odd_lines(tmp_path: Path, capsys) -> None:
         summaries[half] = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert summaries["even"] == {"task": "geo", "n": 2, "accuracy": 1.0}
     assert summaries["odd"] == {"task": "geo", "n": 1, "accuracy": 0.0}
+
+
+@pytest.mark.parametrize(
+    ("name", "code"),
+    [
+        ("Idlib province", "SY"),
+        ("Northern Iraq", "IQ"),
+        ("Lower Dir", "PK"),
+        ("Michoacan", "MX"),  # pycountry: "Michoacán de Ocampo"
+    ],
+)
+def test_places_read_without_admin_nouns_and_directions(name: str, code: str) -> None:
+    assert _countries(name) == set() or name == "Michoacan"
+    place = gazetteer.resolve(name, (), loose=True)
+    assert place is not None and place.country == code
+
+
+def test_a_direction_alone_is_no_place() -> None:
+    assert gazetteer.candidates("Centre") == []
+    assert gazetteer.candidates("North", loose=True) == []
