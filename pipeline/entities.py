@@ -202,9 +202,12 @@ def _evidence(tokens: rules.Tokens, text: str, spans: list[Span], headline_end: 
     # country names inside other names ("National Bank of Pakistan") are the
     # unambiguous context that places are resolved against.
     scores: Scores = defaultdict(float)
-    for word, position in zip(tokens.text, tokens.idx, strict=True):
+    words = tokens.text
+    for i, (word, position) in enumerate(zip(words, tokens.idx, strict=True)):
         if word[:1].isupper():
-            code = gazetteer.demonym_country(word)
+            # "Sri Lankan", "Costa Rican": the pair, or the word alone.
+            pair = f"{words[i - 1]} {word}" if i and words[i - 1][:1].isupper() else ""
+            code = (pair and gazetteer.demonym_country(pair)) or gazetteer.demonym_country(word)
             if code:
                 scores[code] += _DEMONYM_WEIGHT * (
                     _HEADLINE_WEIGHT if position < headline_end else 1.0
