@@ -227,8 +227,10 @@ def _name_evidence(name: str) -> Scores:
     # a country or a province in the name gives a country.
     scores: Scores = defaultdict(float)
     words = name.split()
+    countries = gazetteer._tables()[0]
     for word in words:
-        code = gazetteer.country_in_name(word)
+        # Nationality words are counted once, with every other word.
+        code = countries.get(gazetteer.fold(word))
         if code:
             scores[code] += _DEMONYM_WEIGHT
     for n in (3, 2, 1):
