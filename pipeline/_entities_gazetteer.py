@@ -349,7 +349,7 @@ _SPELLING_MIN_TRIGRAMS = 4  # "Al" or "RU" says nothing
 # Scoring of readings (see resolve): log10 population plus these.
 _COUNTRY_POPULATION = 10_000_000  # a country name beats most cities, not a named context
 _CONTEXT_BONUS = 1.5
-_VOTE_BONUS = 1.0
+_VOTE_BONUS = 2.0
 _ALIAS_MALUS = 1.5
 _SUBDIVISION_SUFFIX = re.compile(
     r"\s+(province|region|state|district|governorate|division|oblast)$"

@@ -14,12 +14,15 @@ Example:
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 from typing import Any, NamedTuple
+
+import orjson
 
 from pipeline import _entities_gazetteer as gazetteer
 from pipeline import _entities_knowledge as knowledge
@@ -83,6 +86,7 @@ _GENERIC_WORDS = rules.ORGANISATION_HEADS | {
 }
 _NOT_A_PLACE_AFTER = {"dollar", "dollars", "cocktail", "cocktails"}
 _ADJECTIVAL = {"US", "U.S.", "UK", "U.K.", "EU"}
+_CAPITALISED = re.compile(r"\b[A-Z][a-z]+")
 _STRIP = " \t\n\"'\u2018\u2019\u201c\u201d(),.;:-"
 
 
@@ -113,6 +117,7 @@ def warm_up() -> None:
     """
     _nlp()
     gazetteer.warm_up()
+    _english_words()
 
 
 def tag_entities(article: Article) -> TaggedEntities:
@@ -401,25 +406,34 @@ def _fallback_scores(doc: Any, text: str, spans: list[Span]) -> Scores:
         if place is not None and place.population >= population:
             scores[place.country] += _FALLBACK_WEIGHT
     if not scores:
-        scores = _spelling_scores(text, spans)
+        scores = _spelling_scores(text)
     return scores
 
 
-def _spelling_scores(text: str, spans: list[Span]) -> Scores:
-    # Last resort: names no gazetteer lists still look like the places of
-    # one country ("Shyamarghat", "Kalynove-Borshchuvate").
-    # Places first; an acronym or a generic word ("Congress") is no spelling.
-    names = [text[s.start : s.end] for s in spans if s.label == "LOC"] or [
-        text[s.start : s.end] for s in spans
+def _spelling_scores(text: str) -> Scores:
+    # Last resort: the capitalised words that are no English word still look
+    # like the places of one country ("Shyamarghat", "Kalynove-Borshchuvate"),
+    # read together as one guess; an acronym or "Federation" says nothing.
+    known = _english_words()
+    words = [
+        w
+        for w in _CAPITALISED.findall(text)
+        if w.lower() not in known and w.lower() not in _GENERIC_WORDS
     ]
     scores: Scores = defaultdict(float)
-    for name in names:
-        if name.isupper() or name.lower() in _GENERIC_WORDS:
-            continue
-        guess = gazetteer.country_by_spelling(name)
-        if guess is not None:
-            scores[guess[0]] += _FALLBACK_WEIGHT * guess[1]
+    guess = gazetteer.country_by_spelling(" ".join(words)) if words else None
+    if guess is not None:
+        scores[guess[0]] += _FALLBACK_WEIGHT * guess[1]
     return scores
+
+
+@cache
+def _english_words() -> frozenset[str]:
+    # The lower-case words of the tagger's training newswire, read from the
+    # shipped vocabulary file (the live string store also grows with every
+    # text tagged).
+    strings = orjson.loads((MODEL_PATH / "vocab" / "strings.json").read_bytes())
+    return frozenset(w for w in strings if w.isalpha() and w.islower())
 
 
 def _best(scores: Scores, entities: list[Entity]) -> str | None:

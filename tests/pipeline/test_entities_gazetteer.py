@@ -135,3 +135,12 @@ def test_spanish_states_without_the_name_they_honour() -> None:
 def test_a_direction_alone_is_no_place() -> None:
     assert gazetteer.candidates("Centre") == []
     assert gazetteer.candidates("North", loose=True) == []
+
+
+def test_last_resort_spelling_reads_only_words_that_are_not_english() -> None:
+    from pipeline.entities import _spelling_scores
+
+    warm_up()
+    assert not _spelling_scores("The Federation of Resident Doctors' Association protested.")
+    guess = _spelling_scores("Shelling near Kalynove-Borshchuvate and Novohryhorivka.")
+    assert max(guess, key=guess.__getitem__) == "UA"
