@@ -600,6 +600,8 @@ def candidates(name: str, loose: bool = False) -> list[Place]:
             return [
                 p for p in candidates(bare) if p.kind != "city" or p.population >= _ALIAS_POPULATION
             ]
+    if key not in countries and key not in places:
+        key = _ARTICLE.sub("", key)  # "Ar-Raqqa" is listed as "Raqqa"
     if key in _COMPASS_WORDS:
         return []  # "Centre", "North": a direction on the wire, a US town in the tables
     out: list[Place] = []

@@ -86,6 +86,8 @@ _GENERIC_WORDS = rules.ORGANISATION_HEADS | {
 }
 _NOT_A_PLACE_AFTER = {"dollar", "dollars", "cocktail", "cocktails"}
 _ADJECTIVAL = {"US", "U.S.", "UK", "U.K.", "EU"}
+# "al-Hasakeh", "ar-Raqqa": a name though it starts in lower case.
+_ARABIC_NAME = re.compile(r"^(al|el|as|ash|ad|an|ar|at|az)-[A-Z]")
 _CAPITALISED = re.compile(r"\b[A-Z][a-z]+")
 _STRIP = " \t\n\"'\u2018\u2019\u201c\u201d(),.;:-"
 
@@ -330,7 +332,9 @@ def _region_votes(tokens: rules.Tokens, spans: list[Span]) -> Counter[str]:
     votes: Counter[str] = Counter()
     words = tokens.text
     for i, word in enumerate(words):
-        if not _titled(word) or any(a <= tokens.idx[i] < b for a, b in places):
+        if not (_titled(word) or _ARABIC_NAME.match(word)) or any(
+            a <= tokens.idx[i] < b for a, b in places
+        ):
             continue
         pair = f"{word} {words[i + 1]}" if i + 1 < len(words) and _titled(words[i + 1]) else ""
         for name in (word, pair) if pair else (word,):
