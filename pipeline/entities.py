@@ -39,6 +39,27 @@ _PLACE_CONFIDENCE = 0.95  # a model LOC that the gazetteer also knows
 _GAZETTEER_CONFIDENCE = 0.9
 _HEADLINE_WEIGHT = 2.0
 _DEMONYM_WEIGHT = 0.5
+_ACTOR_WEIGHT = 0.5
+_ACTOR_NOUNS = frozenset(
+    {
+        "forces",
+        "force",
+        "army",
+        "troops",
+        "soldiers",
+        "military",
+        "drone",
+        "drones",
+        "jets",
+        "warplanes",
+        "aircraft",
+        "aircrafts",
+        "coalition",
+        "navy",
+        "artillery",
+        "airstrikes",
+    }
+)
 _FALLBACK_WEIGHT = 0.3
 _FALLBACK_POPULATION = 5000
 _NAME_WORD_POPULATION = 100000  # "Lahore Press Club", not "Kisan Union"
@@ -216,8 +237,13 @@ def _evidence(tokens: rules.Tokens, text: str, spans: list[Span], headline_end: 
             pair = f"{words[i - 1]} {word}" if i and words[i - 1][:1].isupper() else ""
             code = (pair and gazetteer.demonym_country(pair)) or gazetteer.demonym_country(word)
             if code:
-                scores[code] += _DEMONYM_WEIGHT * (
-                    _HEADLINE_WEIGHT if position < headline_end else 1.0
+                # "Turkish forces shelled ...": an actor from abroad as often
+                # as the place's own.
+                actor = i + 1 < len(words) and words[i + 1].lower() in _ACTOR_NOUNS
+                scores[code] += (
+                    _DEMONYM_WEIGHT
+                    * (_HEADLINE_WEIGHT if position < headline_end else 1.0)
+                    * (_ACTOR_WEIGHT if actor else 1.0)
                 )
     for span in spans:
         if span.label != "LOC" or not gazetteer.candidates(text[span.start : span.end], True):

@@ -150,3 +150,9 @@ def test_arabic_article_forms() -> None:
     assert _countries("Ar-Raqqa") == {"SY"}  # listed as "Raqqa"
     # Untagged "al-Hasakeh" still says where "Turkish forces" shelled.
     assert _country("Turkish forces shelled Fakkeh in al-Hasakeh using artillery.") == "SY"
+
+
+def test_a_foreign_force_counts_less_than_the_place() -> None:
+    # One nationality word of an actor ("Indian forces") is outweighed by a
+    # nationality word of the place's people.
+    assert _country("Indian forces fired at Nepali protesters.") == "NP"
