@@ -12,7 +12,8 @@ peoples and regions' adjectives ("Kashmiri", "Baloch") are here too.
 Left out on purpose: acronyms shared by bodies of several countries ("PDP",
 "NCP", "ADF", "DA"), words used across a region ("hartal", "bandh", "crore",
 "tehsil"), groups active in several countries ("Taliban", "Islamic State",
-"JNIM") and peoples split between countries ("Kurdish", "Punjabi", "Tamil").
+"JNIM") and peoples split between countries ("Kurdish", "Punjabi", "Tamil"). A group based in one country and fighting
+mostly in another (Lashkar-e-Taiba, the PKK, the IRGC) is left out too.
 
 Entries written in lower case match in any case ("Upazila"); the others match
 exactly as written, as whole words.
@@ -52,7 +53,7 @@ _BY_COUNTRY: dict[str, tuple[str, ...]] = {
         "Pakistan Peoples Party", "MQM", "Muttahida Qaumi Movement", "ANP",
         "Awami National Party", "JUI-F", "JUI(F)", "Jamiat Ulema-e-Islam", "TLP",
         "Tehreek-e-Labbaik", "TTP", "Tehreek-e-Taliban", "Tehrik-i-Taliban",
-        "Lashkar-e-Jhangvi", "LeJ", "Lashkar-e-Taiba", "Jaish-e-Mohammed", "ASWJ",
+        "Lashkar-e-Jhangvi", "LeJ", "ASWJ",
         "Ahle Sunnat Wal Jamaat", "Sipah-e-Sahaba", "BLA", "Balochistan Liberation Army",
         "BLF", "Frontier Corps", "FATA", "ISPR", "Sindhi", "Sindhis", "Mohajir", "Muhajir",
     ),
@@ -96,7 +97,7 @@ _BY_COUNTRY: dict[str, tuple[str, ...]] = {
     "YE": ("Houthi", "Houthis", "Ansar Allah", "Southern Transitional Council", "AQAP"),
     "LB": ("Hezbollah", "Amal Movement", "Free Patriotic Movement"),
     "IL": ("IDF", "Knesset", "Shin Bet"),
-    "PS": ("Hamas", "Fatah", "Islamic Jihad"),
+    "PS": ("Hamas", "Fatah"),
     "LY": ("LNA", "Libyan National Army", "GNA"),
     "SO": (
         "Al Shabaab", "al Shabaab", "Al-Shabaab", "al-Shabaab", "Al Shabab", "al-Shabab",
@@ -119,12 +120,12 @@ _BY_COUNTRY: dict[str, tuple[str, ...]] = {
     "MZ": ("Renamo", "RENAMO", "Frelimo", "FRELIMO"),
     "ZW": ("ZANU-PF", "Zanu-PF"),
     "ZA": ("ANC", "African National Congress", "COSATU", "Cosatu", "NUMSA"),
-    "TR": ("PKK", "AKP", "CHP", "HDP"),
+    "TR": ("AKP", "CHP", "HDP"),
     "UA": (
         "OSCE SMM", "Verkhovna Rada", "DPR", "LPR", "Donetsk People's Republic",
         "Luhansk People's Republic", "Lugansk People's Republic",
     ),
-    "IR": ("IRGC", "Basij"),
+    "IR": ("Basij",),
     "CO": ("FARC", "ELN", "Clan del Golfo"),
     "MX": ("CJNG", "Jalisco New Generation Cartel", "Sinaloa Cartel", "Los Zetas"),
     "PE": ("Shining Path", "Sendero Luminoso"),
