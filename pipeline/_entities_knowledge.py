@@ -6,14 +6,15 @@ chairman", "a TTP commander"). These lists hold, per country, the bodies and
 words a reader of the international news knows to be of that country: national
 parties with their national wings, national union centres, armed groups,
 security forces and missions that operate in one country, parliaments, and the
-administrative and institutional words used in one country only. Sub-national
-peoples and regions' adjectives ("Kashmiri", "Baloch") are here too.
+administrative and institutional words used in one country only. Peoples
+that live in one country ("Sindhi", "Madhesi", "Kachin") are here too.
 
 Left out on purpose: acronyms shared by bodies of several countries ("PDP",
 "NCP", "ADF", "DA"), words used across a region ("hartal", "bandh", "crore",
 "tehsil"), groups active in several countries ("Taliban", "Islamic State",
-"JNIM") and peoples split between countries ("Kurdish", "Punjabi", "Tamil"). A group based in one country and fighting
-mostly in another (Lashkar-e-Taiba, the PKK, the IRGC) is left out too.
+"JNIM") or based in one and fighting mostly in another (Lashkar-e-Taiba, the
+PKK, the IRGC), and peoples split between countries ("Kashmiri", "Baloch",
+"Kurdish", "Tamil", "Dalit").
 
 Entries written in lower case match in any case ("Upazila"); the others match
 exactly as written, as whole words.
