@@ -255,6 +255,86 @@ _DEMONYMS = {
     "zambian": "ZM",
     "zimbabwean": "ZW",
     "rohingya": "MM",
+    # Other forms and the rest of the world's nationalities.
+    "argentinean": "AR",
+    "bahamian": "BS",
+    "barbadian": "BB",
+    "basotho": "LS",
+    "batswana": "BW",
+    "belarussian": "BY",
+    "belizean": "BZ",
+    "bhutanese": "BT",
+    "bissau-guinean": "GW",
+    "bosniak": "BA",
+    "botswanan": "BW",
+    "briton": "GB",
+    "bruneian": "BN",
+    "burkinabé": "BF",
+    "byelorussian": "BY",
+    "cabo verdean": "CV",
+    "cape verdean": "CV",
+    "central african": "CF",
+    "chechen": "RU",
+    "comoran": "KM",
+    "comorian": "KM",
+    "costa rican": "CR",
+    "croat": "HR",
+    "djiboutian": "DJ",
+    "dominican": "DO",
+    "east timorese": "TL",
+    "ecuadorean": "EC",
+    "equatoguinean": "GQ",
+    "fijian": "FJ",
+    "filipina": "PH",
+    "frenchman": "FR",
+    "frenchmen": "FR",
+    "gabonese": "GA",
+    "gambian": "GM",
+    "guinea-bissauan": "GW",
+    "guyanese": "GY",
+    "hong konger": "HK",
+    "icelander": "IS",
+    "icelandic": "IS",
+    "indonesians": "ID",
+    "ivoirian": "CI",
+    "kazakhstani": "KZ",
+    "khmer": "KH",
+    "kosovan": "XK",
+    "kyrgyzstani": "KG",
+    "lankan": "LK",
+    "luxembourger": "LU",
+    "luxembourgish": "LU",
+    "maldivian": "MV",
+    "maltese": "MT",
+    "mauritian": "MU",
+    "motswana": "BW",
+    "new zealander": "NZ",
+    "ni-vanuatu": "VU",
+    "papua new guinean": "PG",
+    "puerto rican": "PR",
+    "sahrawi": "EH",
+    "salvadorean": "SV",
+    "saudi arabian": "SA",
+    "scot": "GB",
+    "scottish": "GB",
+    "sierra leonean": "SL",
+    "singaporean": "SG",
+    "slovakian": "SK",
+    "slovene": "SI",
+    "somalian": "SO",
+    "spaniard": "ES",
+    "surinamese": "SR",
+    "swazi": "SZ",
+    "swede": "SE",
+    "tajikistani": "TJ",
+    "timorese": "TL",
+    "trinidadian": "TT",
+    "turk": "TR",
+    "turkmenistani": "TM",
+    "uzbekistani": "UZ",
+    "welsh": "GB",
+    "yemenite": "YE",
+    "zairean": "CD",
 }
 
 # Towns of 1,000+ people reach the small places of conflict reporting. The
@@ -266,75 +346,31 @@ _ALIAS_POPULATION = 15000
 _SPELLING_SIMILARITY = 0.65  # Dice coefficient of letter pairs
 _SPELLING_SMOOTHING = 0.1
 _SPELLING_MIN_TRIGRAMS = 4  # "Al" or "RU" says nothing
-# Parties, armed groups and missions that only operate in one country: the
-# conflict notes often name them and no place ("BNP-led blockade").
-_ORGANISATION_COUNTRIES = {
-    "BJP": "IN",
-    "BJYM": "IN",
-    "ABVP": "IN",
-    "AAP": "IN",
-    "CITU": "IN",
-    "AIKS": "IN",
-    "SFI": "IN",
-    "AITUC": "IN",
-    "Shiv Sena": "IN",
-    "TMC": "IN",
-    "SGPC": "IN",
-    "AASU": "IN",
-    "Youth Congress": "IN",
-    "Indian National Congress": "IN",
-    "Anganwadi": "IN",
-    "Lok Sabha": "IN",
-    "Rajya Sabha": "IN",
-    "Awami League": "BD",
-    "BNP": "BD",
-    "Chhatra League": "BD",
-    "Chhatra Dal": "BD",
-    "Jubo League": "BD",
-    "Hefazat": "BD",
-    "upazila": "BD",
-    "hartal": "BD",
-    "PTI": "PK",
-    "PML-N": "PK",
-    "MQM": "PK",
-    "JUI-F": "PK",
-    "TTP": "PK",
-    "Tehreek-e-Taliban": "PK",
-    "Frontier Corps": "PK",
-    "FATA": "PK",
-    "Nepali Congress": "NP",
-    "CPN-UML": "NP",
-    "Madhesi": "NP",
-    "Tharuhat": "NP",
-    "Al Shabaab": "SO",
-    "al Shabaab": "SO",
-    "Al-Shabaab": "SO",
-    "al-Shabaab": "SO",
-    "Al Shabab": "SO",
-    "AMISOM": "SO",
-    "Houthi": "YE",
-    "Houthis": "YE",
-    "Ansar Allah": "YE",
-    "Boko Haram": "NG",
-    "ISWAP": "NG",
-    "Hezbollah": "LB",
-    "Hamas": "PS",
-    "SDF": "SY",
-    "YPG": "SY",
-    "Free Syrian Army": "SY",
-    "OSCE SMM": "UA",
-    "Tatmadaw": "MM",
-    "Arakan Army": "MM",
-    "Kachin Independence Army": "MM",
-}
 # Scoring of readings (see resolve): log10 population plus these.
 _COUNTRY_POPULATION = 10_000_000  # a country name beats most cities, not a named context
 _CONTEXT_BONUS = 1.5
-_VOTE_BONUS = 1.0
+_VOTE_BONUS = 2.0
 _ALIAS_MALUS = 1.5
 _SUBDIVISION_SUFFIX = re.compile(
     r"\s+(province|region|state|district|governorate|division|oblast)$"
 )
+# A name the tables lack may be a known one with an administrative noun or a
+# direction around it ("Idlib province", "Khyber Agency", "North Sinai",
+# "Northern Iraq", "Lower Dir").
+_ADMIN_SUFFIX = re.compile(
+    r"\s+(province|provinces|region|state|district|governorate|division|oblast|agency|"
+    r"county|municipality|prefecture|department|city|town|village|area|upazila|tehsil|"
+    r"zone|valley|camp)$"
+)
+_DIRECTION_PREFIX = re.compile(
+    r"^(north|south|east|west|northern|southern|eastern|western|central|upper|lower|"
+    r"greater|north east|north west|south east|south west|northeast|northwest|southeast|"
+    r"southwest|northeastern|northwestern|southeastern|southwestern)\s+"
+)
+# Spanish-speaking states' official names end in a person's name
+# ("Michoacan de Ocampo", "Coahuila de Zaragoza"); the wire drops it.
+_NAMED_AFTER = re.compile(r"^(\w+) de ")
+_NOT_A_SHORT_NAME = frozenset({"norte", "sur", "madre", "islas", "ciudad", "distrito", "region"})
 _LEADING = re.compile(r"^(the)\s+")
 # The Arabic article and its assimilated forms ("Al Anbar", "Ar Raqqah").
 _ARTICLE = re.compile(r"^(al|el|as|ash|ad|an|ar|at|az)\s+")
@@ -453,6 +489,9 @@ def _subdivision_keys(name: str) -> set[str]:
     # country but on the wire only a direction.
     key = _SUBDIVISION_SUFFIX.sub("", fold(name))
     keys = {key, _ARTICLE.sub("", key), *key.split(" and ")}
+    named_after = _NAMED_AFTER.match(key)
+    if named_after and named_after.group(1) not in _NOT_A_SHORT_NAME:
+        keys.add(named_after.group(1))
     return {k for k in keys if k and k not in _COMPASS_WORDS}
 
 
@@ -542,20 +581,29 @@ def country_in_name(word: str) -> str | None:
     return demonym_country(word) or _tables()[0].get(fold(word))
 
 
-def organisation_country(name: str) -> str | None:
-    """Country of an organisation that only operates in one country, or ``None``.
+def candidates(name: str, loose: bool = False) -> list[Place]:
+    """Every reading of a place name, a country first, then by population.
+
+    ``loose`` is for names known to be places: one the tables lack is also
+    read without an administrative noun or a direction around it, as a
+    country, a province or a large town ("Idlib province", "Lower Dir").
 
     Example:
-        >>> organisation_country("Awami League")
-        'BD'
+        >>> candidates("Northern Iraq", loose=True)[0].country
+        'IQ'
     """
-    return _ORGANISATION_COUNTRIES.get(name)
-
-
-def candidates(name: str) -> list[Place]:
-    """Every reading of a place name, a country first, then by population."""
     countries, places, capitals = _tables()
     key = fold(name)
+    if loose and key not in countries and key not in places:
+        bare = _DIRECTION_PREFIX.sub("", _ADMIN_SUFFIX.sub("", key))
+        if bare != key:
+            return [
+                p for p in candidates(bare) if p.kind != "city" or p.population >= _ALIAS_POPULATION
+            ]
+    if key not in countries and key not in places:
+        key = _ARTICLE.sub("", key)  # "Ar-Raqqa" is listed as "Raqqa"
+    if key in _COMPASS_WORDS:
+        return []  # "Centre", "North": a direction on the wire, a US town in the tables
     out: list[Place] = []
     if key in countries:
         code = countries[key]
@@ -567,7 +615,10 @@ def candidates(name: str) -> list[Place]:
 
 
 def resolve(
-    name: str, context: Collection[str], votes: Mapping[str, float] | None = None
+    name: str,
+    context: Collection[str],
+    votes: Mapping[str, float] | None = None,
+    loose: bool = False,
 ) -> Place | None:
     """The most likely reading of ``name`` given the countries around it.
 
@@ -580,7 +631,7 @@ def resolve(
         >>> resolve("Hyderabad", {"PK"}).country
         'PK'
     """
-    options = candidates(name)
+    options = candidates(name, loose)
     if not options:
         return None
     votes = votes or {}

@@ -14,6 +14,7 @@ Example:
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Sequence
@@ -21,7 +22,10 @@ from functools import cache
 from pathlib import Path
 from typing import Any, NamedTuple
 
+import orjson
+
 from pipeline import _entities_gazetteer as gazetteer
+from pipeline import _entities_knowledge as knowledge
 from pipeline import _entities_rules as rules
 from pipeline._entities_normalise import canonical_names
 from pipeline.records import HEADLINE_SEPARATOR, Article, Entity, EntityMention, TaggedEntities
@@ -35,6 +39,27 @@ _PLACE_CONFIDENCE = 0.95  # a model LOC that the gazetteer also knows
 _GAZETTEER_CONFIDENCE = 0.9
 _HEADLINE_WEIGHT = 2.0
 _DEMONYM_WEIGHT = 0.5
+_ACTOR_WEIGHT = 0.5
+_ACTOR_NOUNS = frozenset(
+    {
+        "forces",
+        "force",
+        "army",
+        "troops",
+        "soldiers",
+        "military",
+        "drone",
+        "drones",
+        "jets",
+        "warplanes",
+        "aircraft",
+        "aircrafts",
+        "coalition",
+        "navy",
+        "artillery",
+        "airstrikes",
+    }
+)
 _FALLBACK_WEIGHT = 0.3
 _FALLBACK_POPULATION = 5000
 _NAME_WORD_POPULATION = 100000  # "Lahore Press Club", not "Kisan Union"
@@ -82,6 +107,9 @@ _GENERIC_WORDS = rules.ORGANISATION_HEADS | {
 }
 _NOT_A_PLACE_AFTER = {"dollar", "dollars", "cocktail", "cocktails"}
 _ADJECTIVAL = {"US", "U.S.", "UK", "U.K.", "EU"}
+# "al-Hasakeh", "ar-Raqqa": a name though it starts in lower case.
+_ARABIC_NAME = re.compile(r"^(al|el|as|ash|ad|an|ar|at|az)-[A-Z]")
+_CAPITALISED = re.compile(r"\b[A-Z][a-z]+")
 _STRIP = " \t\n\"'\u2018\u2019\u201c\u201d(),.;:-"
 
 
@@ -112,6 +140,7 @@ def warm_up() -> None:
     """
     _nlp()
     gazetteer.warm_up()
+    _english_words()
 
 
 def tag_entities(article: Article) -> TaggedEntities:
@@ -201,34 +230,40 @@ def _evidence(tokens: rules.Tokens, text: str, spans: list[Span], headline_end: 
     # country names inside other names ("National Bank of Pakistan") are the
     # unambiguous context that places are resolved against.
     scores: Scores = defaultdict(float)
-    for word, position in zip(tokens.text, tokens.idx, strict=True):
+    words = tokens.text
+    for i, (word, position) in enumerate(zip(words, tokens.idx, strict=True)):
         if word[:1].isupper():
-            code = gazetteer.demonym_country(word)
+            # "Sri Lankan", "Costa Rican": the pair, or the word alone.
+            pair = f"{words[i - 1]} {word}" if i and words[i - 1][:1].isupper() else ""
+            code = (pair and gazetteer.demonym_country(pair)) or gazetteer.demonym_country(word)
             if code:
-                scores[code] += _DEMONYM_WEIGHT * (
-                    _HEADLINE_WEIGHT if position < headline_end else 1.0
+                # "Turkish forces shelled ...": an actor from abroad as often
+                # as the place's own.
+                actor = i + 1 < len(words) and words[i + 1].lower() in _ACTOR_NOUNS
+                scores[code] += (
+                    _DEMONYM_WEIGHT
+                    * (_HEADLINE_WEIGHT if position < headline_end else 1.0)
+                    * (_ACTOR_WEIGHT if actor else 1.0)
                 )
     for span in spans:
-        if span.label != "LOC" or not gazetteer.candidates(text[span.start : span.end]):
+        if span.label != "LOC" or not gazetteer.candidates(text[span.start : span.end], True):
             for code, weight in _name_evidence(text[span.start : span.end]).items():
                 scores[code] += weight
-    for word in tokens.text:
-        code = gazetteer.organisation_country(word)
-        if code:
-            scores[code] += _DEMONYM_WEIGHT
+    # Parties, armed groups and country-specific words ("BNP-led", "upazila").
+    for code in knowledge.countries_named(text):
+        scores[code] += _DEMONYM_WEIGHT
     return scores
 
 
 def _name_evidence(name: str) -> Scores:
-    # "National Bank of Pakistan", "Tamil Nadu Highways Employees' Association",
-    # "Awami League": a country, a province or the whole name gives a country.
+    # "National Bank of Pakistan", "Tamil Nadu Highways Employees' Association":
+    # a country or a province in the name gives a country.
     scores: Scores = defaultdict(float)
-    code = gazetteer.organisation_country(name)
-    if code:
-        scores[code] += _DEMONYM_WEIGHT
     words = name.split()
+    countries = gazetteer._tables()[0]
     for word in words:
-        code = gazetteer.country_in_name(word)
+        # Nationality words are counted once, with every other word.
+        code = countries.get(gazetteer.fold(word))
         if code:
             scores[code] += _DEMONYM_WEIGHT
     for n in (3, 2, 1):
@@ -323,7 +358,9 @@ def _region_votes(tokens: rules.Tokens, spans: list[Span]) -> Counter[str]:
     votes: Counter[str] = Counter()
     words = tokens.text
     for i, word in enumerate(words):
-        if not _titled(word) or any(a <= tokens.idx[i] < b for a, b in places):
+        if not (_titled(word) or _ARABIC_NAME.match(word)) or any(
+            a <= tokens.idx[i] < b for a, b in places
+        ):
             continue
         pair = f"{word} {words[i + 1]}" if i + 1 < len(words) and _titled(words[i + 1]) else ""
         for name in (word, pair) if pair else (word,):
@@ -347,10 +384,10 @@ def _resolve_places(
     # in one country vote for it, and ambiguous names follow the majority.
     votes = Counter(votes)
     for name in names:
-        countries = {p.country for p in gazetteer.candidates(name)}
+        countries = {p.country for p in gazetteer.candidates(name, loose=True)}
         if len(countries) == 1:
             votes.update(countries)
-    return {name: gazetteer.resolve(name, context, votes) for name in names}
+    return {name: gazetteer.resolve(name, context, votes, loose=True) for name in names}
 
 
 def _entity(
@@ -360,7 +397,9 @@ def _entity(
     if label == "ORG":
         # "Syrian Red Crescent" belongs to Syria, "National Bank of Pakistan" to Pakistan.
         words = name.split()
-        country = next((c for c in map(gazetteer.country_in_name, words) if c), None)
+        country = knowledge.country_of(name) or next(
+            (c for c in map(gazetteer.country_in_name, words) if c), None
+        )
     return Entity(
         name=name,
         label=label,
@@ -397,25 +436,34 @@ def _fallback_scores(doc: Any, text: str, spans: list[Span]) -> Scores:
         if place is not None and place.population >= population:
             scores[place.country] += _FALLBACK_WEIGHT
     if not scores:
-        scores = _spelling_scores(text, spans)
+        scores = _spelling_scores(text)
     return scores
 
 
-def _spelling_scores(text: str, spans: list[Span]) -> Scores:
-    # Last resort: names no gazetteer lists still look like the places of
-    # one country ("Shyamarghat", "Kalynove-Borshchuvate").
-    # Places first; an acronym or a generic word ("Congress") is no spelling.
-    names = [text[s.start : s.end] for s in spans if s.label == "LOC"] or [
-        text[s.start : s.end] for s in spans
+def _spelling_scores(text: str) -> Scores:
+    # Last resort: the capitalised words that are no English word still look
+    # like the places of one country ("Shyamarghat", "Kalynove-Borshchuvate"),
+    # read together as one guess; an acronym or "Federation" says nothing.
+    known = _english_words()
+    words = [
+        w
+        for w in _CAPITALISED.findall(text)
+        if w.lower() not in known and w.lower() not in _GENERIC_WORDS
     ]
     scores: Scores = defaultdict(float)
-    for name in names:
-        if name.isupper() or name.lower() in _GENERIC_WORDS:
-            continue
-        guess = gazetteer.country_by_spelling(name)
-        if guess is not None:
-            scores[guess[0]] += _FALLBACK_WEIGHT * guess[1]
+    guess = gazetteer.country_by_spelling(" ".join(words)) if words else None
+    if guess is not None:
+        scores[guess[0]] += _FALLBACK_WEIGHT * guess[1]
     return scores
+
+
+@cache
+def _english_words() -> frozenset[str]:
+    # The lower-case words of the tagger's training newswire, read from the
+    # shipped vocabulary file (the live string store also grows with every
+    # text tagged).
+    strings = orjson.loads((MODEL_PATH / "vocab" / "strings.json").read_bytes())
+    return frozenset(w for w in strings if w.isalpha() and w.islower())
 
 
 def _best(scores: Scores, entities: list[Entity]) -> str | None:

@@ -111,3 +111,48 @@ def test_eval_geo_half_keeps_even_or_odd_lines(tmp_path: Path, capsys) -> None:
         summaries[half] = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert summaries["even"] == {"task": "geo", "n": 2, "accuracy": 1.0}
     assert summaries["odd"] == {"task": "geo", "n": 1, "accuracy": 0.0}
+
+
+@pytest.mark.parametrize(
+    ("name", "code"),
+    [
+        ("Idlib province", "SY"),
+        ("Northern Iraq", "IQ"),
+        ("Lower Dir", "PK"),
+    ],
+)
+def test_places_read_without_admin_nouns_and_directions(name: str, code: str) -> None:
+    assert _countries(name) == set()  # only a loose reading finds them
+    place = gazetteer.resolve(name, (), loose=True)
+    assert place is not None and place.country == code
+
+
+def test_spanish_states_without_the_name_they_honour() -> None:
+    assert _countries("Michoacan") == {"MX"}  # pycountry: "Michoacán de Ocampo"
+    assert _countries("Madre") != {"PE"}  # "Madre de Dios" keeps its whole name
+
+
+def test_a_direction_alone_is_no_place() -> None:
+    assert gazetteer.candidates("Centre") == []
+    assert gazetteer.candidates("North", loose=True) == []
+
+
+def test_last_resort_spelling_reads_only_words_that_are_not_english() -> None:
+    from pipeline.entities import _spelling_scores
+
+    warm_up()
+    assert not _spelling_scores("The Federation of Resident Doctors' Association protested.")
+    guess = _spelling_scores("Shelling near Kalynove-Borshchuvate and Novohryhorivka.")
+    assert max(guess, key=guess.__getitem__) == "UA"
+
+
+def test_arabic_article_forms() -> None:
+    assert _countries("Ar-Raqqa") == {"SY"}  # listed as "Raqqa"
+    # Untagged "al-Hasakeh" still says where "Turkish forces" shelled.
+    assert _country("Turkish forces shelled Fakkeh in al-Hasakeh using artillery.") == "SY"
+
+
+def test_a_foreign_force_counts_less_than_the_place() -> None:
+    # One nationality word of an actor ("Indian forces") is outweighed by a
+    # nationality word of the place's people.
+    assert _country("Indian forces fired at Nepali protesters.") == "NP"
