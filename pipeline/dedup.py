@@ -43,7 +43,7 @@ import numpy as np
 
 from pipeline import _dedup_figures as figures
 from pipeline import _dedup_text as text
-from pipeline._dedup_store import Columns, Postings, Strings, salted_keys
+from pipeline._dedup_store import Columns, Postings, Strings, salted_key, salted_keys
 from pipeline._dedup_text import normalise, remove_repeated_paragraphs
 from pipeline.records import Article, DedupVerdict
 
@@ -59,8 +59,11 @@ __all__ = [
 ]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_SALT_ID, _SALT_EXACT, _SALT_TERM = 1, 2, 3  # band j uses salt 16 + j
-_HEAD_SALTS = np.array([_SALT_ID, _SALT_EXACT], dtype=np.uint64)
+# ``published`` is stored as int32 seconds from 2020 (1952 to 2088); a dead
+# row (replaced or expired) holds _DEAD, older than any window reaches.
+_EPOCH_2020 = 1_577_836_800
+_DEAD = np.iinfo(np.int32).min
+_SALT_ID, _SALT_TERM = 1, 3  # band j uses salt 16 + j
 _BAND_SALTS = np.arange(16, 16 + text.BANDS, dtype=np.uint64)
 _POSTED_TERMS = 8  # story candidates come from each article's 8 rarest terms
 _PER_KEY = 16  # newest rows read per posting key (bounds work on common terms)
@@ -122,23 +125,55 @@ class DedupResult:
 _SPECS = {
     "minhash": (np.dtype(np.uint16), (text.MINHASH_SIZE,)),
     "shingles": (np.dtype(np.uint32), ()),
-    "id_hash": (np.dtype(np.uint32), ()),
     "figures": (np.dtype(np.uint64), (figures.KINDS * figures.MASK_WORDS,)),
-    "published": (np.dtype(np.int64), ()),
+    "published": (np.dtype(np.int32), ()),
     "fingerprint": (np.dtype(np.uint64), ()),
     "terms": (np.dtype(np.uint32), (text.STORY_TERMS,)),
     "weights": (np.dtype(np.float16), (text.STORY_TERMS,)),
     "origin": (np.dtype(np.uint64), ()),
-    "alive": (np.dtype(np.bool_), ()),
 }
+_NO_FIGURES = np.zeros(figures.KINDS * figures.MASK_WORDS, np.uint64)
+_NO_MINHASH = np.zeros(text.MINHASH_SIZE, np.uint16)
 
 
 def _seconds(moment: datetime) -> int:
     return int((moment - _EPOCH).total_seconds())
 
 
+def _stored_time(seconds: int) -> int:
+    return min(max(seconds - _EPOCH_2020, _DEAD + 1), np.iinfo(np.int32).max)
+
+
+def _id_key(article_id: str) -> int:
+    return salted_key(zlib.crc32(article_id.encode()), _SALT_ID)
+
+
+def _band_keys(minhash: np.ndarray) -> np.ndarray:
+    """The 16 LSH band keys of each MinHash row (shape (n, 32) -> (n, 16))."""
+    pairs = minhash.astype(np.uint32).reshape(-1, text.BANDS, 2)
+    return salted_keys((pairs[..., 0] << np.uint32(16)) | pairs[..., 1], _BAND_SALTS)
+
+
+def _row_keys(shingles: int, minhash: np.ndarray, terms: np.ndarray) -> np.ndarray:
+    """The band and term posting keys of one article (no bands without shingles)."""
+    posted = _term_keys(terms)
+    posted = posted[posted != 0]
+    return np.concatenate((_band_keys(minhash)[0], posted)) if shingles else posted
+
+
+def _term_keys(terms: np.ndarray) -> np.ndarray:
+    """Posting keys of the first ``_POSTED_TERMS`` terms of each row; 0 terms give 0."""
+    posted = terms[..., :_POSTED_TERMS]
+    return np.where(posted != 0, salted_keys(posted, _SALT_TERM), 0).astype(np.uint32)
+
+
 class DedupIndex:
-    """What the stage remembers within the window, in compact numpy columns."""
+    """What the stage remembers within the window, in compact numpy columns.
+
+    Two posting tables find rows: one by article id, one by MinHash band and
+    story term (one lookup for both). Keys are not stored: the tables are
+    rebuilt from the columns when they grow crowded or the index is compacted.
+    """
 
     def __init__(self, config: DedupConfig = DedupConfig()) -> None:
         self.config = config
@@ -146,7 +181,8 @@ class DedupIndex:
 
     def _clear(self) -> None:
         self._columns = Columns(_SPECS)
-        self._postings = Postings()
+        self._by_id = Postings()
+        self._by_key = Postings()  # MinHash bands and posted story terms
         self._ids = Strings()
         # A story id equal to the row's article id (most rows) is stored as "".
         self._stories = Strings()
@@ -156,9 +192,10 @@ class DedupIndex:
         return self._live
 
     def memory_bytes(self) -> int:
-        """Approximate bytes held: arrays, id lists and id strings."""
+        """Approximate bytes held: arrays, posting tables, id strings."""
         strings = self._ids.nbytes() + self._stories.nbytes()
-        return self._columns.nbytes() + self._postings.nbytes() + strings
+        postings = self._by_id.nbytes() + self._by_key.nbytes()
+        return self._columns.nbytes() + postings + strings
 
     def restore(self, entry: IndexEntry) -> None:
         """Re-add a persisted entry (worker restart); replaces one with the same id."""
@@ -169,160 +206,206 @@ class DedupIndex:
 
     def expire(self, now: datetime) -> list[str]:
         """Drop entries published before ``now - window``; return their ids."""
-        columns = self._columns
-        old = columns["alive"] & (columns["published"] < _seconds(now - self.config.window))
-        rows = np.flatnonzero(old)
-        columns["alive"][rows] = False
+        published = self._columns["published"]
+        cutoff = _stored_time(_seconds(now - self.config.window))
+        rows = np.flatnonzero((published != _DEAD) & (published < cutoff))
+        published[rows] = _DEAD
         self._live -= rows.size
         expired = [self._ids[row] for row in rows]
-        if columns.size - self._live > max(1024, self._live):
+        if self._columns.size - self._live > max(1024, self._live):
             self._compact()
         return expired
 
     # -- internals ------------------------------------------------------------
 
     def _row_of(self, article_id: str) -> int | None:
-        key = salted_keys(np.array([zlib.crc32(article_id.encode())], np.uint32), _SALT_ID)
-        for row in self._postings.lookup(key, per_key=1 << 30):
-            if self._ids[row] == article_id and self._columns["alive"][row]:
-                return int(row)
+        published = self._columns["published"]
+        for row in self._by_id.rows_of(_id_key(article_id)):
+            if published[row] != _DEAD and self._ids[row] == article_id:
+                return row
         return None
 
     def _story(self, row: int) -> str:
         return self._stories[row] or self._ids[row]
 
     def _kill(self, row: int) -> None:
-        self._columns["alive"][row] = False
+        self._columns["published"][row] = _DEAD
         self._live -= 1
 
     def _entry(self, row: int) -> IndexEntry:
         c = self._columns
-        weights = c["weights"][row]
-        used = int(np.count_nonzero(weights))
-        return IndexEntry(
+        return _make_entry(
             article_id=self._ids[row],
             story_id=self._story(row),
-            fingerprint=f"{int(c['fingerprint'][row]):016x}",
-            published_at=_EPOCH + timedelta(seconds=int(c["published"][row])),
+            fingerprint=int(c["fingerprint"][row]),
+            published_at=_EPOCH + timedelta(seconds=int(c["published"][row]) + _EPOCH_2020),
             shingles=int(c["shingles"][row]),
-            figures=tuple(int(v) for v in c["figures"][row]),
-            minhash=tuple(int(v) for v in c["minhash"][row]),
-            terms=tuple(int(v) for v in c["terms"][row][:used]),
-            weights=tuple(float(v) for v in weights[:used]),
+            figure_words=c["figures"][row],
+            minhash=c["minhash"][row],
+            terms=c["terms"][row],
+            weights=c["weights"][row],
             origin=int(c["origin"][row]),
         )
 
-    def _append(self, entry: IndexEntry, keys: np.ndarray | None = None) -> None:
+    def _append(self, entry: IndexEntry) -> None:
         terms = np.zeros(text.STORY_TERMS, np.uint32)
         weights = np.zeros(text.STORY_TERMS, np.float16)
         terms[: len(entry.terms)] = entry.terms
         weights[: len(entry.weights)] = entry.weights
-        minhash = np.array(entry.minhash or (0,) * text.MINHASH_SIZE, dtype=np.uint16)
-        fingerprint = int(entry.fingerprint, 16)
-        row = self._columns.append(
-            minhash=minhash,
-            shingles=entry.shingles,
-            id_hash=zlib.crc32(entry.article_id.encode()),
-            figures=np.array(
-                entry.figures or (0,) * (figures.KINDS * figures.MASK_WORDS), np.uint64
-            ),
-            published=_seconds(entry.published_at),
-            fingerprint=fingerprint,
-            terms=terms,
-            weights=weights,
-            origin=entry.origin,
-            alive=True,
+        self._add(
+            entry.article_id,
+            entry.story_id,
+            {
+                "minhash": np.array(entry.minhash, np.uint16) if entry.minhash else _NO_MINHASH,
+                "shingles": entry.shingles,
+                "figures": np.array(entry.figures, np.uint64) if entry.figures else _NO_FIGURES,
+                "published": _stored_time(_seconds(entry.published_at)),
+                "fingerprint": int(entry.fingerprint, 16),
+                "terms": terms,
+                "weights": weights,
+                "origin": entry.origin,
+            },
         )
-        self._postings.add(
-            _keys(entry.article_id, fingerprint, entry.shingles, minhash, terms)
-            if keys is None
-            else keys,
-            row,
-        )
-        self._ids.append(entry.article_id)
-        self._stories.append("" if entry.story_id == entry.article_id else entry.story_id)
+
+    def _add(self, article_id: str, story_id: str, values: dict[str, object]) -> None:
+        row = self._columns.append(values)
+        self._by_id.add(np.array([_id_key(article_id)], np.uint32), row)
+        self._by_key.add(_row_keys(values["shingles"], values["minhash"], values["terms"]), row)
+        self._ids.append(article_id)
+        self._stories.append("" if story_id == article_id else story_id)
         self._live += 1
+        if self._by_id.crowded() or self._by_key.crowded():
+            self._rebuild_postings()
+
+    def _rebuild_postings(self) -> None:
+        columns = self._columns
+        rows = np.flatnonzero(columns["published"] != _DEAD).astype(np.uint32)
+        ids = self._ids
+        hashes = np.fromiter(
+            (zlib.crc32(ids[row].encode()) for row in rows.tolist()), np.uint32, rows.size
+        )
+        self._by_id = Postings(salted_keys(hashes, _SALT_ID), rows)
+        keys = np.concatenate(
+            (_band_keys(columns["minhash"][rows]), _term_keys(columns["terms"][rows])), axis=1
+        )
+        posted = keys != 0
+        # A row without shingles has no bands (its MinHash is all zeros).
+        posted[columns["shingles"][rows] == 0, : text.BANDS] = False
+        self._by_key = Postings(keys[posted], np.repeat(rows, posted.sum(axis=1)))
 
     def _compact(self) -> None:
-        # Rebuilding from the live rows keeps arrays and postings proportional
-        # to the window, not to everything ever seen.
-        entries = [self._entry(row) for row in np.flatnonzero(self._columns["alive"])]
-        self._clear()
-        for entry in entries:
-            self._append(entry)
+        # Dropping the dead rows keeps arrays and postings proportional to
+        # the window, not to everything ever seen.
+        live = np.flatnonzero(self._columns["published"] != _DEAD)
+        ids, stories = self._ids, self._stories
+        kept_ids = [ids[row] for row in live.tolist()]
+        kept_stories = [stories[row] for row in live.tolist()]
+        self._columns.keep(live)
+        self._ids, self._stories = Strings(), Strings()
+        for article_id, story_id in zip(kept_ids, kept_stories, strict=True):
+            self._ids.append(article_id)
+            self._stories.append(story_id)
+        self._rebuild_postings()
 
     def _candidates(self, keys: np.ndarray, published: int) -> np.ndarray:
-        rows = self._postings.lookup(keys, per_key=_PER_KEY)
-        columns = self._columns
-        since = published - int(self.config.window.total_seconds())
-        keep = columns["alive"][rows] & (columns["published"][rows] >= since)
-        return rows[keep]
+        """Live rows in the window sharing a band or a posted term (or a bucket)."""
+        found = self._by_key.lookup(keys, per_key=_PER_KEY)
+        since = _stored_time(published - int(self.config.window.total_seconds()))
+        return found[self._columns["published"][found] >= since]
 
 
-def _keys(
-    article_id: str, fingerprint: int, shingles: int, minhash: np.ndarray, terms: np.ndarray
-) -> np.ndarray:
-    posted = terms[:_POSTED_TERMS]
-    posted = posted[posted != 0]
-    head = [zlib.crc32(article_id.encode()), fingerprint & 0xFFFFFFFF]
-    if shingles:
-        pairs = minhash.astype(np.uint32).reshape(text.BANDS, 2)
-        bands = (pairs[:, 0] << np.uint32(16)) | pairs[:, 1]
-        values = np.concatenate((np.array(head, np.uint32), bands, posted))
-        salts = np.concatenate((_HEAD_SALTS, _BAND_SALTS, np.full(posted.size, _SALT_TERM)))
-    else:
-        values = np.concatenate((np.array(head, np.uint32), posted))
-        salts = np.concatenate((_HEAD_SALTS, np.full(posted.size, _SALT_TERM)))
-    return salted_keys(values, salts.astype(np.uint64))
-
-
-def _verdict_for(
-    index: DedupIndex,
-    rows: np.ndarray,
-    entry: IndexEntry,
+def _make_entry(
+    *,
+    article_id: str,
+    story_id: str,
+    fingerprint: int,
+    published_at: datetime,
+    shingles: int,
+    figure_words: np.ndarray,
     minhash: np.ndarray,
     terms: np.ndarray,
     weights: np.ndarray,
-    corrects: bool = False,
+    origin: int,
+) -> IndexEntry:
+    used = int(np.count_nonzero(terms))
+    return IndexEntry(
+        article_id=article_id,
+        story_id=story_id,
+        fingerprint=f"{fingerprint:016x}",
+        published_at=published_at,
+        shingles=shingles,
+        figures=tuple(figure_words.tolist()),
+        minhash=tuple(minhash.tolist()),
+        terms=tuple(terms[:used].tolist()),
+        weights=tuple(weights[:used].astype(np.float64).tolist()),
+        origin=origin,
+    )
+
+
+class _Probe:
+    """The features of the article being judged; figures are computed on demand."""
+
+    __slots__ = ("_figures", "fingerprint", "minhash", "shingles", "source", "terms", "weights")
+
+    def __init__(
+        self,
+        fingerprint: int,
+        shingles: int,
+        minhash: np.ndarray,
+        terms: np.ndarray,
+        weights: np.ndarray,
+        source: str,
+    ) -> None:
+        self.fingerprint = fingerprint
+        self.shingles = shingles
+        self.minhash = minhash
+        self.terms = terms
+        self.weights = weights
+        self.source = source
+        self._figures: np.ndarray | None = None
+
+    @property
+    def figures(self) -> np.ndarray:
+        # Only a near duplicate or an article to be indexed needs its figures.
+        if self._figures is None:
+            self._figures = np.array(figures.to_words(figures.figure_masks(self.source)), np.uint64)
+        return self._figures
+
+
+def _verdict_for(
+    index: DedupIndex, rows: np.ndarray, probe: _Probe, story_id: str, corrects: bool = False
 ) -> DedupVerdict:
-    fingerprint = int(entry.fingerprint, 16)
+    fingerprint = f"{probe.fingerprint:016x}"
     columns = index._columns
-    if entry.shingles and rows.size:
-        exact = rows[columns["fingerprint"][rows] == fingerprint]
+    if probe.shingles and rows.size:
+        exact = rows[columns["fingerprint"][rows] == probe.fingerprint]
         if exact.size:
             first = int(exact.min())
-            return DedupVerdict(
-                "exact", entry.fingerprint, index._story(first), index._ids[first], 1.0
-            )
-        similarity = _overlap(columns, rows, minhash, entry, index.config, corrects)
+            return DedupVerdict("exact", fingerprint, index._story(first), index._ids[first], 1.0)
+        similarity = _overlap(columns, rows, probe, index.config, corrects)
         best = int(np.argmax(similarity))
         if similarity[best] >= index.config.duplicate_threshold:
             row = int(rows[best])
             return DedupVerdict(
                 "near",
-                entry.fingerprint,
+                fingerprint,
                 index._story(row),
                 index._ids[row],
                 round(float(similarity[best]), 4),
             )
-    if rows.size and terms.size:
-        cosine = _cosine(columns, rows, terms, weights)
+    if rows.size and probe.terms.size:
+        cosine = _cosine(columns, rows, probe.terms, probe.weights)
         best = int(np.argmax(cosine))
         if cosine[best] >= index.config.story_threshold:
-            return DedupVerdict("unique", entry.fingerprint, index._story(int(rows[best])))
-    return DedupVerdict("unique", entry.fingerprint, entry.story_id)
+            return DedupVerdict("unique", fingerprint, index._story(int(rows[best])))
+    return DedupVerdict("unique", fingerprint, story_id)
 
 
 def _overlap(
-    columns: Columns,
-    rows: np.ndarray,
-    minhash: np.ndarray,
-    entry: IndexEntry,
-    config: DedupConfig,
-    corrects: bool,
+    columns: Columns, rows: np.ndarray, probe: _Probe, config: DedupConfig, corrects: bool
 ) -> np.ndarray:
-    shingles = entry.shingles
-    jaccard = text.jaccard((columns["minhash"][rows] == minhash).sum(axis=1))
+    shingles = probe.shingles
+    jaccard = text.jaccard((columns["minhash"][rows] == probe.minhash).sum(axis=1))
     sizes = columns["shingles"][rows].astype(np.float64)
     small, large = np.minimum(sizes, shingles), np.maximum(sizes, shingles)
     # |A∩B| = J(|A|+|B|)/(1+J); divided by the smaller set gives the overlap.
@@ -332,17 +415,10 @@ def _overlap(
     # would be duplicates need the (costlier) figure check.
     near = np.flatnonzero(overlap >= config.duplicate_threshold)
     if near.size and not corrects:
-        overlap[near[_replaced_figures(columns, rows[near], entry, config)]] = 0.0
+        theirs = columns["figures"][rows[near]]
+        replaced = figures.too_many_replaced(theirs, probe.figures, config.number_tolerance)
+        overlap[near[replaced]] = 0.0
     return overlap
-
-
-def _replaced_figures(
-    columns: Columns, rows: np.ndarray, entry: IndexEntry, config: DedupConfig
-) -> np.ndarray:
-    """Whether more than ``number_tolerance`` of the figures were replaced."""
-    theirs = columns["figures"][rows]
-    mine = np.array(entry.figures, np.uint64) if entry.figures else np.zeros_like(theirs[:1])
-    return figures.too_many_replaced(theirs, mine, config.number_tolerance)
 
 
 def _cosine(
@@ -383,51 +459,70 @@ def deduplicate(index: DedupIndex, article: Article, origin: int = 0) -> DedupRe
     minhash = text.minhash(hashes)
     terms, weights = text.story_terms(cleaned.text)
     weights16 = weights.astype(np.float16)
-    entry = IndexEntry(
-        origin=origin,
-        article_id=article.id,
-        story_id=article.id,
-        fingerprint=text.fingerprint(normal),
-        published_at=article.published_at,
-        shingles=int(hashes.size),
-        figures=tuple(figures.to_words(figures.figure_masks(source))),
-        minhash=tuple(minhash.tolist()),
-        terms=tuple(terms.tolist()),
-        weights=tuple(weights16.astype(np.float64).tolist()),
+    stored_terms = np.zeros(text.STORY_TERMS, np.uint32)
+    stored_terms[: terms.size] = terms
+    probe = _Probe(
+        int(text.fingerprint(normal), 16),
+        int(hashes.size),
+        minhash,
+        terms,
+        weights16.astype(np.float32),
+        source,
     )
-    keys = _keys(article.id, int(entry.fingerprint, 16), entry.shingles, minhash, terms)
-    rows = index._candidates(keys, _seconds(article.published_at))
-    id_hash = zlib.crc32(article.id.encode())
-    maybe = rows[index._columns["id_hash"][rows] == id_hash]
-    same_id = [int(row) for row in maybe if index._ids[row] == article.id]
-    if same_id:
-        previous = same_id[0]
+    published = _seconds(article.published_at)
+    rows = index._candidates(_row_keys(probe.shingles, minhash, terms), published)
+    story_id = article.id
+    previous = index._row_of(article.id)
+    if previous is not None:
         rows = rows[rows != previous]
-        old = index._entry(previous)
-        if old.fingerprint == entry.fingerprint:
-            if origin and old.origin and origin != old.origin:
+        columns = index._columns
+        story_id = index._story(previous)
+        if int(columns["fingerprint"][previous]) == probe.fingerprint:
+            fingerprint = f"{probe.fingerprint:016x}"
+            old_origin = int(columns["origin"][previous])
+            if origin and old_origin and origin != old_origin:
                 verdict = DedupVerdict(
                     "exact",
-                    old.fingerprint,
-                    old.story_id,
+                    fingerprint,
+                    story_id,
                     article.id,
                     1.0,
                     repeated_paragraphs_removed=removed,
                 )
                 return DedupResult(cleaned, verdict, None)
             verdict = DedupVerdict(
-                "unique", old.fingerprint, old.story_id, repeated_paragraphs_removed=removed
+                "unique", fingerprint, story_id, repeated_paragraphs_removed=removed
             )
-            return DedupResult(cleaned, verdict, old)
+            return DedupResult(cleaned, verdict, index._entry(previous))
         index._kill(previous)
-        entry = replace(entry, story_id=old.story_id)
     corrects = text.is_correction(cleaned.text)
-    verdict = _verdict_for(
-        index, rows, entry, minhash, terms, weights16.astype(np.float32), corrects
-    )
+    verdict = _verdict_for(index, rows, probe, story_id, corrects)
     verdict = replace(verdict, repeated_paragraphs_removed=removed)
     if verdict.is_duplicate:
         return DedupResult(cleaned, verdict, None)
-    entry = replace(entry, story_id=verdict.story_id)
-    index._append(entry, keys)
+    stored_weights = np.zeros(text.STORY_TERMS, np.float16)
+    stored_weights[: weights16.size] = weights16
+    values = {
+        "minhash": minhash,
+        "shingles": probe.shingles,
+        "figures": probe.figures,
+        "published": _stored_time(published),
+        "fingerprint": probe.fingerprint,
+        "terms": stored_terms,
+        "weights": stored_weights,
+        "origin": origin,
+    }
+    index._add(article.id, verdict.story_id, values)
+    entry = _make_entry(
+        article_id=article.id,
+        story_id=verdict.story_id,
+        fingerprint=probe.fingerprint,
+        published_at=article.published_at,
+        shingles=probe.shingles,
+        figure_words=probe.figures,
+        minhash=minhash,
+        terms=stored_terms,
+        weights=stored_weights,
+        origin=origin,
+    )
     return DedupResult(cleaned, verdict, entry)
