@@ -72,16 +72,16 @@ class Postings:
         pending = sys.getsizeof(self._pending) + self._pending_count * _PENDING_BYTES
         return self._rows.nbytes + self._starts.nbytes + pending
 
-    def add(self, keys: np.ndarray, row: int) -> None:
+    def add(self, keys: list[int], row: int) -> None:
         """Add ``row`` under every key in ``keys``."""
         pending = self._pending
-        for key in keys.tolist():
+        for key in keys:
             found = pending.get(key)
             if found is None:
                 pending[key] = [row]
             else:
                 found.append(row)
-        self._pending_count += keys.size
+        self._pending_count += len(keys)
         if self._pending_count >= _PENDING:
             self._flush()
 

@@ -66,6 +66,7 @@ _DEAD = np.iinfo(np.int32).min
 _SALT_ID, _SALT_TERM = 1, 3  # band j uses salt 16 + j
 _BAND_SALTS = np.arange(16, 16 + text.BANDS, dtype=np.uint64)
 _POSTED_TERMS = 8  # story candidates come from each article's 8 rarest terms
+_KEY_SALTS = np.concatenate((_BAND_SALTS, np.full(_POSTED_TERMS, _SALT_TERM, np.uint64)))
 _PER_KEY = 16  # newest rows read per posting key (bounds work on common terms)
 
 
@@ -132,6 +133,8 @@ _SPECS = {
     "weights": (np.dtype(np.float16), (text.STORY_TERMS,)),
     "origin": (np.dtype(np.uint64), ()),
 }
+# float16 -> float32 by table: numpy converts float16 in software, slowly.
+_FLOAT16 = np.arange(1 << 16, dtype=np.uint16).view(np.float16).astype(np.float32)
 _NO_FIGURES = np.zeros(figures.KINDS * figures.MASK_WORDS, np.uint64)
 _NO_MINHASH = np.zeros(text.MINHASH_SIZE, np.uint16)
 
@@ -155,10 +158,19 @@ def _band_keys(minhash: np.ndarray) -> np.ndarray:
 
 
 def _row_keys(shingles: int, minhash: np.ndarray, terms: np.ndarray) -> np.ndarray:
-    """The band and term posting keys of one article (no bands without shingles)."""
-    posted = _term_keys(terms)
-    posted = posted[posted != 0]
-    return np.concatenate((_band_keys(minhash)[0], posted)) if shingles else posted
+    """The band and term posting keys of one article (no bands without shingles).
+
+    The same keys as :func:`_band_keys` and :func:`_term_keys` give a whole
+    column (zero keys dropped), in one salted hash for the few of one article.
+    """
+    posted = terms[:_POSTED_TERMS]
+    pairs = minhash.astype(np.uint32).reshape(text.BANDS, 2)
+    values = np.concatenate(((pairs[:, 0] << np.uint32(16)) | pairs[:, 1], posted))
+    keys = salted_keys(values, _KEY_SALTS[: values.size])
+    keys[text.BANDS :][posted == 0] = 0
+    if not shingles:
+        keys[: text.BANDS] = 0
+    return keys[keys != 0]
 
 
 def _term_keys(terms: np.ndarray) -> np.ndarray:
@@ -267,10 +279,19 @@ class DedupIndex:
             },
         )
 
-    def _add(self, article_id: str, story_id: str, values: dict[str, object]) -> None:
+    def _add(
+        self,
+        article_id: str,
+        story_id: str,
+        values: dict[str, object],
+        keys: np.ndarray | None = None,
+    ) -> None:
+        """Append a row; ``keys`` are its band and term keys if already computed."""
         row = self._columns.append(values)
-        self._by_id.add(np.array([_id_key(article_id)], np.uint32), row)
-        self._by_key.add(_row_keys(values["shingles"], values["minhash"], values["terms"]), row)
+        self._by_id.add([_id_key(article_id)], row)
+        if keys is None:
+            keys = _row_keys(values["shingles"], values["minhash"], values["terms"])
+        self._by_key.add(keys.tolist(), row)
         self._ids.append(article_id)
         self._stories.append("" if story_id == article_id else story_id)
         self._live += 1
@@ -404,8 +425,28 @@ def _verdict_for(
 def _overlap(
     columns: Columns, rows: np.ndarray, probe: _Probe, config: DedupConfig, corrects: bool
 ) -> np.ndarray:
+    # Most candidates (found by a story term) share no MinHash value: their
+    # overlap is 0, and only the others need the arithmetic below.
+    overlap = np.zeros(rows.size)
+    matches = (columns["minhash"][rows] == probe.minhash).sum(axis=1)
+    shared = np.flatnonzero(matches)
+    if shared.size:
+        overlap[shared] = _overlap_of(
+            columns, rows[shared], matches[shared], probe, config, corrects
+        )
+    return overlap
+
+
+def _overlap_of(
+    columns: Columns,
+    rows: np.ndarray,
+    matches: np.ndarray,
+    probe: _Probe,
+    config: DedupConfig,
+    corrects: bool,
+) -> np.ndarray:
     shingles = probe.shingles
-    jaccard = text.jaccard((columns["minhash"][rows] == probe.minhash).sum(axis=1))
+    jaccard = text.jaccard(matches)
     sizes = columns["shingles"][rows].astype(np.float64)
     small, large = np.minimum(sizes, shingles), np.maximum(sizes, shingles)
     # |A∩B| = J(|A|+|B|)/(1+J); divided by the smaller set gives the overlap.
@@ -424,9 +465,14 @@ def _overlap(
 def _cosine(
     columns: Columns, rows: np.ndarray, terms: np.ndarray, weights: np.ndarray
 ) -> np.ndarray:
-    same = columns["terms"][rows][:, :, None] == terms[None, None, :]
-    products = columns["weights"][rows].astype(np.float32)[:, :, None] * weights[None, None, :]
-    return (products * same).sum(axis=(1, 2))
+    # Terms within one article are distinct, so each of a row's terms matches
+    # at most one of ours: a binary search finds it (no 16 x 16 comparison).
+    order = np.argsort(terms)
+    ours, our_weights = terms[order], weights[order]
+    theirs = columns["terms"][rows]
+    at = np.minimum(np.searchsorted(ours, theirs), ours.size - 1)
+    matched = np.where(ours[at] == theirs, our_weights[at], np.float32(0))
+    return (_FLOAT16[columns["weights"][rows].view(np.uint16)] * matched).sum(axis=1)
 
 
 def origin_of(partition: int, offset: int) -> int:
@@ -470,7 +516,8 @@ def deduplicate(index: DedupIndex, article: Article, origin: int = 0) -> DedupRe
         source,
     )
     published = _seconds(article.published_at)
-    rows = index._candidates(_row_keys(probe.shingles, minhash, terms), published)
+    keys = _row_keys(probe.shingles, minhash, terms)
+    rows = index._candidates(keys, published)
     story_id = article.id
     previous = index._row_of(article.id)
     if previous is not None:
@@ -512,7 +559,7 @@ def deduplicate(index: DedupIndex, article: Article, origin: int = 0) -> DedupRe
         "weights": stored_weights,
         "origin": origin,
     }
-    index._add(article.id, verdict.story_id, values)
+    index._add(article.id, verdict.story_id, values, keys)
     entry = _make_entry(
         article_id=article.id,
         story_id=verdict.story_id,

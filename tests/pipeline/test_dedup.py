@@ -360,7 +360,7 @@ def test_postings_find_every_row_under_a_key_merged_pending_or_rebuilt() -> None
     keys = salted_keys(rng.integers(0, 500, size=(3000, 3), dtype=np.uint32), 5)
     postings = Postings()
     for row, row_keys in enumerate(keys):  # 9,000 postings: two merges and a pending dict
-        postings.add(row_keys, row)
+        postings.add(row_keys.tolist(), row)
     query = keys[[7, 11], 0]
     expected = {row for row, ks in enumerate(keys.tolist()) if set(ks) & set(query.tolist())}
     found = set(postings.lookup(query, per_key=1 << 30).tolist())
