@@ -130,11 +130,21 @@ _SPECS = {
     "published": (np.dtype(np.int32), ()),
     "fingerprint": (np.dtype(np.uint64), ()),
     "terms": (np.dtype(np.uint32), (text.STORY_TERMS,)),
-    "weights": (np.dtype(np.float16), (text.STORY_TERMS,)),
+    "weights": (np.dtype(np.uint8), (text.STORY_TERMS,)),  # in 255ths (see _quantised)
     "origin": (np.dtype(np.uint64), ()),
 }
-# float16 -> float32 by table: numpy converts float16 in software, slowly.
-_FLOAT16 = np.arange(1 << 16, dtype=np.uint16).view(np.float16).astype(np.float32)
+# A story-term weight (0 to 1, the weights of an article have unit norm) is
+# kept in 255ths: the cosine moves by at most about 0.004.
+_WEIGHT_STEPS = 255
+_WEIGHTS = np.arange(_WEIGHT_STEPS + 1, dtype=np.float32) / np.float32(_WEIGHT_STEPS)
+
+
+def _quantised(weights: np.ndarray | tuple[float, ...]) -> np.ndarray:
+    """Weights as stored: uint8 255ths."""
+    steps = np.rint(np.asarray(weights, dtype=np.float64) * _WEIGHT_STEPS)
+    return np.clip(steps, 0, _WEIGHT_STEPS).astype(np.uint8)
+
+
 _NO_FIGURES = np.zeros(figures.KINDS * figures.MASK_WORDS, np.uint64)
 _NO_MINHASH = np.zeros(text.MINHASH_SIZE, np.uint16)
 
@@ -261,9 +271,9 @@ class DedupIndex:
 
     def _append(self, entry: IndexEntry) -> None:
         terms = np.zeros(text.STORY_TERMS, np.uint32)
-        weights = np.zeros(text.STORY_TERMS, np.float16)
+        weights = np.zeros(text.STORY_TERMS, np.uint8)
         terms[: len(entry.terms)] = entry.terms
-        weights[: len(entry.weights)] = entry.weights
+        weights[: len(entry.weights)] = _quantised(entry.weights)
         self._add(
             entry.article_id,
             entry.story_id,
@@ -358,7 +368,7 @@ def _make_entry(
         figures=tuple(figure_words.tolist()),
         minhash=tuple(minhash.tolist()),
         terms=tuple(terms[:used].tolist()),
-        weights=tuple(weights[:used].astype(np.float64).tolist()),
+        weights=tuple(_WEIGHTS[weights[:used]].astype(np.float64).tolist()),
         origin=origin,
     )
 
@@ -472,7 +482,7 @@ def _cosine(
     theirs = columns["terms"][rows]
     at = np.minimum(np.searchsorted(ours, theirs), ours.size - 1)
     matched = np.where(ours[at] == theirs, our_weights[at], np.float32(0))
-    return (_FLOAT16[columns["weights"][rows].view(np.uint16)] * matched).sum(axis=1)
+    return (_WEIGHTS[columns["weights"][rows]] * matched).sum(axis=1)
 
 
 def origin_of(partition: int, offset: int) -> int:
@@ -504,7 +514,8 @@ def deduplicate(index: DedupIndex, article: Article, origin: int = 0) -> DedupRe
     hashes = text.shingle_hashes(normal) if normal else np.zeros(0, np.uint64)
     minhash = text.minhash(hashes)
     terms, weights = text.story_terms(cleaned.text)
-    weights16 = weights.astype(np.float16)
+    stored_weights = np.zeros(text.STORY_TERMS, np.uint8)
+    stored_weights[: weights.size] = _quantised(weights)
     stored_terms = np.zeros(text.STORY_TERMS, np.uint32)
     stored_terms[: terms.size] = terms
     probe = _Probe(
@@ -512,7 +523,7 @@ def deduplicate(index: DedupIndex, article: Article, origin: int = 0) -> DedupRe
         int(hashes.size),
         minhash,
         terms,
-        weights16.astype(np.float32),
+        _WEIGHTS[stored_weights[: weights.size]],
         source,
     )
     published = _seconds(article.published_at)
@@ -547,8 +558,6 @@ def deduplicate(index: DedupIndex, article: Article, origin: int = 0) -> DedupRe
     verdict = replace(verdict, repeated_paragraphs_removed=removed)
     if verdict.is_duplicate:
         return DedupResult(cleaned, verdict, None)
-    stored_weights = np.zeros(text.STORY_TERMS, np.float16)
-    stored_weights[: weights16.size] = weights16
     values = {
         "minhash": minhash,
         "shingles": probe.shingles,
