@@ -37,6 +37,9 @@ _DATELINE = re.compile(
     r"[ \t]*\((?:Reuters|Reuter|AP|AFP|UPI)\)[ \t]*[-\u2013\u2014]+[ \t]*",
     re.MULTILINE,
 )
+# A dateline names its service in parentheses: without one of these
+# substrings the (slow, multi-line) dateline pattern cannot match.
+_DATELINE_CUES = ("(Reuter", "(AP)", "(AFP)", "(UPI)")
 _CORRECTED = re.compile(r"^\W*(?:corrected|correction|refile|repeat)\W*[-:]\s*", re.IGNORECASE)
 _TRAILERS = frozenset(("reuter", "reuters", "ap", "afp"))
 _PUNCTUATION = str.maketrans(
@@ -81,7 +84,7 @@ def normalise(text: str) -> str:
         text = html.unescape(text)
     if "By" in text:
         text = _BYLINE.sub(" ", text)
-    if "(" in text:
+    if any(cue in text for cue in _DATELINE_CUES):
         text = _DATELINE.sub(" ", text)
     text = _CORRECTED.sub("", text.strip())
     # str.translate is several times faster than a regex substitution here.
