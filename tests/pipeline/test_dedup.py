@@ -454,3 +454,39 @@ def test_a_redelivery_keeps_its_verdict_but_the_same_article_sent_again_is_a_dup
     assert again.verdict.story_id == first.verdict.story_id
     assert (resent.verdict.kind, resent.verdict.duplicate_of) == ("exact", "redelivered")
     assert resent.entry is None and len(index) == 1
+
+
+def test_story_terms_are_the_same_with_a_cold_or_warm_token_cache() -> None:
+    from pipeline import _dedup_text
+
+    text = "Kevin Barbee, 15, died in Hermitage. Metro Nashville Police charged Kaemon Robinson."
+    _dedup_text._TOKEN_TERMS.clear()
+    cold = _dedup_text.story_terms(text)
+    warm = _dedup_text.story_terms(text)
+    assert cold[0].tolist() == warm[0].tolist() and cold[1].tolist() == warm[1].tolist()
+    assert _dedup_text.term_hash("barbee") in cold[0].tolist()
+
+
+def test_cosine_by_binary_search_equals_the_full_term_comparison() -> None:
+    from pipeline import dedup
+
+    rng = np.random.default_rng(3)
+    index = DedupIndex()
+    vocabulary = rng.choice(1 << 20, size=60, replace=False).astype(np.uint32) + 1
+    for n in range(50):
+        terms = np.zeros(16, np.uint32)
+        terms[:12] = rng.choice(vocabulary, size=12, replace=False)
+        weights = np.zeros(16, np.uint8)
+        weights[:12] = rng.integers(1, 256, size=12)
+        values = {"terms": terms, "weights": weights, "shingles": 0, "published": 0}
+        index._add(f"r{n}", f"r{n}", values | {"minhash": np.zeros(32, np.uint16)})
+    ours = rng.choice(vocabulary, size=16, replace=False)
+    our_weights = rng.random(16).astype(np.float32)
+    rows = np.arange(50)
+    columns = index._columns
+    stored = columns["weights"][rows].astype(np.float32) / 255
+    same = columns["terms"][rows][:, :, None] == ours[None, None, :]
+    expected = (stored[:, :, None] * our_weights[None, None, :] * same).sum(axis=(1, 2))
+    found = dedup._cosine(columns, rows, ours, our_weights)
+    assert np.allclose(found, expected, atol=1e-5)
+    assert (expected > 0).sum() > 10  # the test compares real overlaps
