@@ -98,14 +98,17 @@ def figure_masks(text: str) -> tuple[int, ...]:
     """
     raw = _TOKEN.findall(text)
     # Tokens hold no spaces: one join, lower and split is one C-level pass.
-    tokens = " ".join(raw).lower().split(" ") if raw else []
-    if _SKIPPED.intersection(tokens):
-        keep = [i for i, t in enumerate(tokens) if t not in _SKIPPED]
-        raw, tokens = [raw[i] for i in keep], [tokens[i] for i in keep]
+    lowered = " ".join(raw).lower()
+    tokens = lowered.split(" ") if raw else []
+    if "reuter" in lowered:
+        # list.index finds the trailers in C; most texts have one, at the end.
+        for i in sorted(_positions(tokens, _SKIPPED), reverse=True):
+            del raw[i], tokens[i]
     # Digits sort before letters, so t < ":" finds tokens that start with one.
     found = [i for i, t in enumerate(tokens) if t < ":" or t in _CANDIDATES]
     left = right = triple = value = 0
     last = len(tokens) - 1
+    crc32 = zlib.crc32  # bound once: this loop runs for every figure of every article
     for i in found:
         token = tokens[i]
         previous = tokens[i - 1] if i else "^"
@@ -118,23 +121,32 @@ def figure_masks(text: str) -> tuple[int, ...]:
             figure = _AMBIGUOUS_MONTHS[token]
         else:
             continue
-        value |= _bit(figure)
+        value |= 1 << (crc32(figure.encode()) % MASK_BITS)
         # At either end of the text the neighbour is unknown, not a word: a
         # copy with a footer or a byline added has one there. Such a figure
         # gives only its inner side, so the added text is no replaced figure.
         if previous != "^":
             before = _FIGURE_WORDS.get(previous, previous)
-            left |= _bit(f"{before} {figure}")
+            left |= 1 << (crc32(f"{before} {figure}".encode()) % MASK_BITS)
         if following != "$":
             after = _FIGURE_WORDS.get(following, following)
-            right |= _bit(f"{figure} {after}")
+            right |= 1 << (crc32(f"{figure} {after}".encode()) % MASK_BITS)
         if previous != "^" and following != "$":
-            triple |= _bit(f"{before} {figure} {after}")
+            triple |= 1 << (crc32(f"{before} {figure} {after}".encode()) % MASK_BITS)
     return left, right, triple, value
 
 
-def _bit(item: str) -> int:
-    return 1 << (zlib.crc32(item.encode()) % MASK_BITS)
+def _positions(tokens: list[str], words: frozenset[str]) -> list[int]:
+    found = []
+    for word in words:
+        at = -1
+        try:
+            while True:
+                at = tokens.index(word, at + 1)
+                found.append(at)
+        except ValueError:
+            pass
+    return found
 
 
 def to_words(masks: tuple[int, ...]) -> list[int]:

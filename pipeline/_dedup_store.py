@@ -1,9 +1,13 @@
 """Compact numpy storage for the de-duplication index.
 
-``Postings`` maps 32-bit keys to row numbers: one sorted run of (key, row)
-arrays plus a small dict of recent postings that joins the run in one O(n)
-merge when full. A lookup is two ``searchsorted`` calls and a few dict gets;
-each posting costs 8 bytes, where a Python dict of lists costs over 100.
+``Postings`` maps 32-bit keys to row numbers as a bucketed CSR table: the
+top bits of a key pick a bucket, ``starts`` says where each bucket's rows
+begin in one ``rows`` array (ascending, so the newest rows of a bucket come
+last), and recent postings wait in a small dict until they are merged in one
+O(n) ``np.insert``. Keys are not stored: a posting costs its 4-byte row plus
+about one byte of ``starts``. A bucket may hold rows of other keys; callers
+verify candidates against their own columns (a MinHash band, a term, an id),
+and rebuild the table from those columns when it gets crowded.
 """
 
 from __future__ import annotations
@@ -13,7 +17,11 @@ from array import array
 
 import numpy as np
 
-_PENDING = 16384  # keys buffered in a dict before they join the sorted run
+_PENDING = 4096  # postings buffered in a dict before they join the table
+_PENDING_BYTES = 120  # dict slot, list and int objects per pending posting (measured)
+_LOAD = 4  # postings per bucket after a rebuild is at most this ...
+_MAX_LOAD = 8  # ... and a table this full asks to be rebuilt
+_MIN_BITS = 8
 _MIX = np.uint64(0x9E3779B97F4A7C15)
 
 
@@ -24,34 +32,56 @@ def salted_keys(values: np.ndarray, salt: int | np.ndarray) -> np.ndarray:
     return (mixed >> np.uint64(32)).astype(np.uint32)
 
 
-class Postings:
-    """An append-only multimap from uint32 keys to uint32 rows."""
+def salted_key(value: int, salt: int) -> int:
+    """:func:`salted_keys` of one value, in plain Python (cheaper for one)."""
+    return (((value ^ (salt << 32)) * int(_MIX)) & 0xFFFFFFFFFFFFFFFF) >> 32
 
-    def __init__(self) -> None:
-        self._runs: list[tuple[np.ndarray, np.ndarray]] = []
+
+def _bits_for(postings: int) -> int:
+    return max(_MIN_BITS, (max(postings, 1) // _LOAD).bit_length())
+
+
+class Postings:
+    """A multimap from uint32 keys to uint32 rows (a superset: buckets are shared)."""
+
+    def __init__(self, keys: np.ndarray | None = None, rows: np.ndarray | None = None) -> None:
+        keys = np.zeros(0, np.uint32) if keys is None else keys.astype(np.uint32, copy=False)
+        rows = np.zeros(0, np.uint32) if rows is None else rows.astype(np.uint32, copy=False)
+        self._bits = _bits_for(keys.size)
+        self._shift = np.uint32(32 - self._bits)
+        buckets = keys >> self._shift
+        order = np.lexsort((rows, buckets))  # by bucket, then oldest row first
+        self._rows = rows[order]
+        counts = np.bincount(buckets, minlength=1 << self._bits)
+        self._starts = np.zeros((1 << self._bits) + 1, np.uint32)
+        np.cumsum(counts, out=self._starts[1:])
         # Recent postings wait in a dict (O(1) lookups) until there are enough
-        # of them to be worth a sorted run.
+        # of them to be worth one merge into the table.
         self._pending: dict[int, list[int]] = {}
         self._pending_count = 0
 
     def __len__(self) -> int:
-        return self._pending_count + sum(keys.size for keys, _ in self._runs)
+        return self._pending_count + self._rows.size
+
+    def crowded(self) -> bool:
+        """Whether a rebuild (with more buckets) would pay off."""
+        return len(self) > _MAX_LOAD << self._bits
 
     def nbytes(self) -> int:
         """Bytes held by the arrays, plus an estimate for the pending dict."""
-        runs = sum(keys.nbytes + rows.nbytes for keys, rows in self._runs)
-        return runs + _PENDING * 2 * 8 + self._pending_count * 8
+        pending = sys.getsizeof(self._pending) + self._pending_count * _PENDING_BYTES
+        return self._rows.nbytes + self._starts.nbytes + pending
 
-    def add(self, keys: np.ndarray, row: int) -> None:
+    def add(self, keys: list[int], row: int) -> None:
         """Add ``row`` under every key in ``keys``."""
         pending = self._pending
-        for key in keys.tolist():
+        for key in keys:
             found = pending.get(key)
             if found is None:
                 pending[key] = [row]
             else:
                 found.append(row)
-        self._pending_count += keys.size
+        self._pending_count += len(keys)
         if self._pending_count >= _PENDING:
             self._flush()
 
@@ -64,46 +94,55 @@ class Postings:
             (row for found in self._pending.values() for row in found), np.uint32, keys.size
         )
         self._pending, self._pending_count = {}, 0
-        keys, rows = _sorted(keys, rows)
-        if not self._runs:
-            self._runs.append((keys, rows))
-            return
-        # One sorted run: new postings go in after the old ones with equal
-        # keys (rows stay oldest first), an O(n) copy instead of a sort.
-        old_keys, old_rows = self._runs[0]
-        at = np.searchsorted(old_keys, keys, side="right")
-        self._runs[0] = (np.insert(old_keys, at, keys), np.insert(old_rows, at, rows))
+        buckets = keys >> self._shift
+        order = np.lexsort((rows, buckets))
+        buckets, rows = buckets[order], rows[order]
+        # New rows are newer than every row in the table: they go at the end
+        # of their bucket, an O(n) copy instead of a sort.
+        self._rows = np.insert(self._rows, self._starts[buckets + 1].astype(np.intp), rows)
+        counts = np.bincount(buckets, minlength=1 << self._bits)
+        self._starts[1:] += np.cumsum(counts).astype(np.uint32)
 
     def lookup(self, keys: np.ndarray, per_key: int) -> np.ndarray:
-        """Rows under any of ``keys``: at most the ``per_key`` newest per key."""
+        """Rows under any of ``keys`` (and their buckets): at most ``per_key`` newest each."""
         quota = np.full(keys.size, per_key, dtype=np.int64)
-        recent: list[int] = []
-        for i, key in enumerate(keys.tolist()):
-            found = self._pending.get(key)
-            if found:
-                taken = found[-per_key:]
-                recent.extend(taken)
-                quota[i] -= len(taken)
-        parts = [np.array(recent, dtype=np.uint32)] if recent else []
-        # Newest run first, so a common key spends its quota on recent rows.
-        for run_keys, run_rows in reversed(self._runs):
-            right = np.searchsorted(run_keys, keys, side="right")
-            left = np.maximum(np.searchsorted(run_keys, keys, side="left"), right - quota)
-            lengths = right - left
-            total = int(lengths.sum())
-            if total:
-                quota -= lengths
-                offsets = np.repeat(left - np.cumsum(lengths) + lengths, lengths)
-                parts.append(run_rows[offsets + np.arange(total)])
+        parts = []
+        if self._pending_count:
+            recent: list[int] = []
+            for i, key in enumerate(keys.tolist()):
+                found = self._pending.get(key)
+                if found:
+                    taken = found[-per_key:]
+                    recent.extend(taken)
+                    quota[i] -= len(taken)
+            if recent:
+                parts.append(np.array(recent, dtype=np.uint32))
+        buckets = (keys >> self._shift).astype(np.intp)
+        right = self._starts[buckets + 1].astype(np.int64)
+        left = np.maximum(self._starts[buckets], right - quota)
+        lengths = right - left
+        total = int(lengths.sum())
+        if total:
+            offsets = np.repeat(left - np.cumsum(lengths) + lengths, lengths)
+            parts.append(self._rows[offsets + np.arange(total)])
         if not parts:
             return np.zeros(0, dtype=np.uint32)
-        return np.unique(np.concatenate(parts))
+        return _distinct(np.concatenate(parts) if len(parts) > 1 else parts[0])
+
+    def rows_of(self, key: int) -> list[int]:
+        """Every row under ``key`` (and its bucket), oldest first."""
+        bucket = key >> int(self._shift)
+        found = self._rows[self._starts[bucket] : self._starts[bucket + 1]].tolist()
+        return found + self._pending.get(key, [])
 
 
-def _sorted(keys: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    # Stable, so rows stay ascending (oldest first) within one key.
-    order = np.argsort(keys, kind="stable")
-    return keys[order], rows[order]
+def _distinct(rows: np.ndarray) -> np.ndarray:
+    # np.unique's overhead dominates on the few hundred rows of one lookup.
+    rows = np.sort(rows)
+    keep = np.empty(rows.size, dtype=bool)
+    keep[:1] = True
+    np.not_equal(rows[1:], rows[:-1], out=keep[1:])
+    return rows[keep]
 
 
 class Columns:
@@ -123,17 +162,30 @@ class Columns:
         """Bytes held by the arrays (including spare capacity)."""
         return sum(a.nbytes for a in self._arrays.values())
 
-    def append(self, **values: object) -> int:
+    def append(self, values: dict[str, object]) -> int:
         """Append one row; return its number."""
         if self.size == len(self._arrays[next(iter(self._arrays))]):
-            for name, array in self._arrays.items():
-                grown = np.zeros((max(16, self.size * 3 // 2), *array.shape[1:]), array.dtype)
-                grown[: self.size] = array[: self.size]
-                self._arrays[name] = grown
+            # Growing by 1/8 keeps spare capacity (counted in nbytes) small;
+            # the copies still cost O(1) per row amortised.
+            self._resize(max(16, self.size + self.size // 8))
+        size = self.size
+        arrays = self._arrays
         for name, value in values.items():
-            self._arrays[name][self.size] = value
+            arrays[name][size] = value
         self.size += 1
-        return self.size - 1
+        return size
+
+    def keep(self, rows: np.ndarray) -> None:
+        """Keep only ``rows`` (ascending), renumbered from 0, without spare capacity."""
+        self._arrays = {name: column[rows] for name, column in self._arrays.items()}
+        self.size = rows.size
+        self._resize(max(16, rows.size))
+
+    def _resize(self, capacity: int) -> None:
+        for name, column in self._arrays.items():
+            grown = np.zeros((capacity, *column.shape[1:]), column.dtype)
+            grown[: self.size] = column[: self.size]
+            self._arrays[name] = grown
 
 
 class Strings:

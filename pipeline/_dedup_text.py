@@ -37,6 +37,9 @@ _DATELINE = re.compile(
     r"[ \t]*\((?:Reuters|Reuter|AP|AFP|UPI)\)[ \t]*[-\u2013\u2014]+[ \t]*",
     re.MULTILINE,
 )
+# A dateline names its service in parentheses: without one of these
+# substrings the (slow, multi-line) dateline pattern cannot match.
+_DATELINE_CUES = ("(Reuter", "(AP)", "(AFP)", "(UPI)")
 _CORRECTED = re.compile(r"^\W*(?:corrected|correction|refile|repeat)\W*[-:]\s*", re.IGNORECASE)
 _TRAILERS = frozenset(("reuter", "reuters", "ap", "afp"))
 _PUNCTUATION = str.maketrans(
@@ -81,7 +84,7 @@ def normalise(text: str) -> str:
         text = html.unescape(text)
     if "By" in text:
         text = _BYLINE.sub(" ", text)
-    if "(" in text:
+    if any(cue in text for cue in _DATELINE_CUES):
         text = _DATELINE.sub(" ", text)
     text = _CORRECTED.sub("", text.strip())
     # str.translate is several times faster than a regex substitution here.
@@ -122,16 +125,23 @@ def shingle_hashes(normal: str) -> np.ndarray:
         begin, end = starts[:1], ends[-1:]
     else:
         begin, end = starts[: -SHINGLE_WORDS + 1], ends[SHINGLE_WORDS - 1 :]
-    hashes = (prefix[end] - prefix[begin]) * forward[end]
-    return np.unique(hashes)
+    hashes = np.sort((prefix[end] - prefix[begin]) * forward[end])
+    # Distinct by sort and neighbour comparison: several times cheaper than
+    # np.unique (hash based in numpy 2) on a few hundred values.
+    distinct = np.empty(hashes.size, dtype=bool)
+    distinct[:1] = True
+    np.not_equal(hashes[1:], hashes[:-1], out=distinct[1:])
+    return hashes[distinct]
 
 
 def minhash(hashes: np.ndarray) -> np.ndarray:
     """``MINHASH_SIZE`` minima (low 16 bits kept: b-bit MinHash) of the shingles."""
     if hashes.size == 0:
         return np.zeros(MINHASH_SIZE, dtype=np.uint16)
-    mixed = (_MIN_A[:, None] * hashes[None, :] + _MIN_B[:, None]) >> np.uint64(32)
-    return (mixed.min(axis=1) & np.uint64(0xFFFF)).astype(np.uint16)
+    mixed = np.multiply(_MIN_A[:, None], hashes[None, :])
+    mixed += _MIN_B[:, None]
+    # The shift is monotone, so it commutes with min: shift 32 minima, not 32 x n.
+    return ((mixed.min(axis=1) >> np.uint64(32)) & np.uint64(0xFFFF)).astype(np.uint16)
 
 
 def jaccard(matches: np.ndarray) -> np.ndarray:
@@ -281,9 +291,17 @@ _NOT_NAMES = frozenset(
 # pairs this raised recall at P 0.95 from 0.70 to 0.75 (the opening word of
 # the text, always skipped before, is now judged the same way).
 _COMMON_DF = 20
-_SENTENCE_START = re.compile(r"(?:\A|[.!?]\s+|\n\s*)(?=[A-Z])")
+# A sentence opens after ". " (or "!", "?") or a line break; the start of the
+# text is checked apart, so the pattern opens with a character set, which
+# lets the regex engine skip ahead instead of trying every position.
+_SENTENCE_START = re.compile(r"(?:[.!?]\s|\n)\s*(?=[A-Z])")
 _INITIAL = "\x01"  # marks a sentence-initial token before tokenising
-_MARK = "\\g<0>" + _INITIAL  # keep the match, add the mark
+# The match is punctuation and white space, which tokenising turns into a
+# space anyway: a literal replacement (no group reference) keeps re.sub in C.
+_MARK = " " + _INITIAL
+# Tokens that do not open with a lower-case ASCII letter: only these can be
+# names or numbers (a lower-case word is neither), found in one C-level pass.
+_MAYBE_NAME = re.compile(r"\s([^\sa-z]\S*)")  # on the text after a leading space
 # A web headline often ends in " - Outlet Name" (or " | Outlet"): furniture
 # shared by every story of that outlet, not a name of this story.
 _OUTLET_SUFFIX = re.compile(r"\s+[-|\u2013\u2014]\s+[^-|\n]{1,80}$")
@@ -292,6 +310,30 @@ _OUTLET_SUFFIX = re.compile(r"\s+[-|\u2013\u2014]\s+[^-|\n]{1,80}$")
 def _without_outlet(text: str) -> str:
     first, separator, rest = text.partition("\n")
     return _OUTLET_SUFFIX.sub("", first) + separator + rest
+
+
+# Token -> (term key or -1, counts as sentence-initial): news repeats its
+# names and numbers, so most tokens of an article were seen before.
+_TOKEN_TERMS: dict[str, tuple[int, bool]] = {}
+_TOKEN_CACHE = 100_000  # entries before the cache starts over (a few MB at most)
+
+
+def _token_term(token: str) -> tuple[int, bool]:
+    opens = token[0] == _INITIAL
+    if opens:
+        token = token[1:]
+    if token and (token[0].isupper() or token[0].isdigit()):
+        word = token.strip("'-\u2019").lower()
+        if word and word not in _NOT_NAMES:
+            return zlib.crc32(word.encode("utf-8")), opens and not token[0].isdigit()
+    return -1, False
+
+
+@cache
+def _inverse_frequencies() -> tuple[dict[int, float], float]:
+    documents = _idf_table()[0] + 1
+    idf = {key: math.log(documents / (df + 1)) for key, df in _document_frequencies().items()}
+    return idf, math.log(documents / 1)
 
 
 def story_terms(text: str) -> tuple[np.ndarray, np.ndarray]:
@@ -303,20 +345,24 @@ def story_terms(text: str) -> tuple[np.ndarray, np.ndarray]:
     comes from document frequencies derived from Reuters-21578.
     """
     # The top of an article names its story; reading only that bounds the cost.
-    marked = _SENTENCE_START.sub(_MARK, _without_outlet(text[:STORY_PREFIX]))
-    tokens = marked.translate(_NAME_PUNCTUATION).split()
+    top = _without_outlet(text[:STORY_PREFIX])
+    marked = _SENTENCE_START.sub(_MARK, top)
+    if top[:1].isascii() and top[:1].isupper():
+        marked = _MARK + marked
+    tokens = _MAYBE_NAME.findall(" " + marked.translate(_NAME_PUNCTUATION))
     counts: dict[int, int] = {}
     initial: dict[int, int] = {}
+    terms = _TOKEN_TERMS
     for token, count in Counter(tokens).items():
-        opens = token[0] == _INITIAL
-        if opens:
-            token = token[1:]
-        if token and (token[0].isupper() or token[0].isdigit()):
-            word = token.strip("'-\u2019").lower()
-            if word and word not in _NOT_NAMES:
-                key = zlib.crc32(word.encode("utf-8"))
-                target = initial if opens and not token[0].isdigit() else counts
-                target[key] = target.get(key, 0) + count
+        term = terms.get(token)
+        if term is None:
+            if len(terms) >= _TOKEN_CACHE:
+                terms.clear()
+            term = terms[token] = _token_term(token)
+        key, opens = term
+        if key >= 0:
+            target = initial if opens else counts
+            target[key] = target.get(key, 0) + count
     known = _document_frequencies()
     for key, count in initial.items():
         if known.get(key, 0) < _COMMON_DF:
@@ -324,12 +370,9 @@ def story_terms(text: str) -> tuple[np.ndarray, np.ndarray]:
     if not counts:
         return np.zeros(0, dtype=np.uint32), np.zeros(0, dtype=np.float32)
     # Plain Python on a few dozen terms: cheaper than a dozen numpy calls.
-    documents = _idf_table()[0] + 1
+    idf, unknown = _inverse_frequencies()
     weighted = sorted(
-        (
-            ((1 + math.log(tf)) * math.log(documents / (known.get(key, 0) + 1)), key)
-            for key, tf in counts.items()
-        ),
+        (((1 + math.log(tf)) * idf.get(key, unknown), key) for key, tf in counts.items()),
         key=lambda pair: -pair[0],
     )[:STORY_TERMS]
     norm = math.sqrt(sum(weight * weight for weight, _ in weighted)) or 1.0

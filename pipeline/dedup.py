@@ -6,7 +6,8 @@ of what the stage has already seen and returns the cleaned article, its
 
 - **Repeated paragraphs** (a scraped body pasted twice) are removed first.
 - **Exact**: a 64-bit fingerprint of the normalised body (case, whitespace,
-  punctuation, markup, bylines, datelines and the wire trailer stripped).
+  punctuation, markup, bylines, datelines and the wire trailer stripped),
+  compared on the candidates the bands find (an exact copy shares all 16).
 - **Near**: 32 MinHash minima (16-bit) of word 5-shingles, found through 16
   LSH bands of 2 rows; ``similarity`` is the estimated overlap coefficient
   |A∩B| / min(|A|, |B|), so a copy with a trimmed lede, a cut tail or added
@@ -26,6 +27,11 @@ State and partitioning: the stage runs as ONE partition, so a lookup sees
 every indexed article and global near-duplicate detection is trivially right.
 The index is rebuilt exactly from its persisted :class:`IndexEntry` records
 (:meth:`DedupIndex.restore`), which hold only primitives for the codec.
+Memory per indexed article (``bench.dedup_bench``): numpy columns (MinHash
+64 bytes, figure masks 64, story terms 64 and their weights 16, the rest 20),
+about 5 bytes per posting (a 4-byte row and a share of the bucket starts;
+keys are recomputed from the columns, not stored) for 16 bands and up to 8
+terms, and the id strings.
 
 Re-delivery: an article whose id is indexed with the same fingerprint gets its
 first verdict's story back as ``unique`` (at-least-once delivery must not turn
@@ -43,7 +49,7 @@ import numpy as np
 
 from pipeline import _dedup_figures as figures
 from pipeline import _dedup_text as text
-from pipeline._dedup_store import Columns, Postings, Strings, salted_keys
+from pipeline._dedup_store import Columns, Postings, Strings, salted_key, salted_keys
 from pipeline._dedup_text import normalise, remove_repeated_paragraphs
 from pipeline.records import Article, DedupVerdict
 
@@ -59,10 +65,14 @@ __all__ = [
 ]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_SALT_ID, _SALT_EXACT, _SALT_TERM = 1, 2, 3  # band j uses salt 16 + j
-_HEAD_SALTS = np.array([_SALT_ID, _SALT_EXACT], dtype=np.uint64)
+# ``published`` is stored as int32 seconds from 2020 (1952 to 2088); a dead
+# row (replaced or expired) holds _DEAD, older than any window reaches.
+_EPOCH_2020 = 1_577_836_800
+_DEAD = np.iinfo(np.int32).min
+_SALT_ID, _SALT_TERM = 1, 3  # band j uses salt 16 + j
 _BAND_SALTS = np.arange(16, 16 + text.BANDS, dtype=np.uint64)
 _POSTED_TERMS = 8  # story candidates come from each article's 8 rarest terms
+_KEY_SALTS = np.concatenate((_BAND_SALTS, np.full(_POSTED_TERMS, _SALT_TERM, np.uint64)))
 _PER_KEY = 16  # newest rows read per posting key (bounds work on common terms)
 
 
@@ -122,23 +132,76 @@ class DedupResult:
 _SPECS = {
     "minhash": (np.dtype(np.uint16), (text.MINHASH_SIZE,)),
     "shingles": (np.dtype(np.uint32), ()),
-    "id_hash": (np.dtype(np.uint32), ()),
     "figures": (np.dtype(np.uint64), (figures.KINDS * figures.MASK_WORDS,)),
-    "published": (np.dtype(np.int64), ()),
+    "published": (np.dtype(np.int32), ()),
     "fingerprint": (np.dtype(np.uint64), ()),
     "terms": (np.dtype(np.uint32), (text.STORY_TERMS,)),
-    "weights": (np.dtype(np.float16), (text.STORY_TERMS,)),
+    "weights": (np.dtype(np.uint8), (text.STORY_TERMS,)),  # in 255ths (see _quantised)
     "origin": (np.dtype(np.uint64), ()),
-    "alive": (np.dtype(np.bool_), ()),
 }
+# A story-term weight (0 to 1, the weights of an article have unit norm) is
+# kept in 255ths: the cosine moves by at most about 0.004.
+_WEIGHT_STEPS = 255
+_WEIGHTS = np.arange(_WEIGHT_STEPS + 1, dtype=np.float32) / np.float32(_WEIGHT_STEPS)
+
+
+def _quantised(weights: np.ndarray | tuple[float, ...]) -> np.ndarray:
+    """Weights as stored: uint8 255ths."""
+    steps = np.rint(np.asarray(weights, dtype=np.float64) * _WEIGHT_STEPS)
+    return np.clip(steps, 0, _WEIGHT_STEPS).astype(np.uint8)
+
+
+_NO_FIGURES = np.zeros(figures.KINDS * figures.MASK_WORDS, np.uint64)
+_NO_MINHASH = np.zeros(text.MINHASH_SIZE, np.uint16)
 
 
 def _seconds(moment: datetime) -> int:
     return int((moment - _EPOCH).total_seconds())
 
 
+def _stored_time(seconds: int) -> int:
+    return min(max(seconds - _EPOCH_2020, _DEAD + 1), np.iinfo(np.int32).max)
+
+
+def _id_key(article_id: str) -> int:
+    return salted_key(zlib.crc32(article_id.encode()), _SALT_ID)
+
+
+def _band_keys(minhash: np.ndarray) -> np.ndarray:
+    """The 16 LSH band keys of each MinHash row (shape (n, 32) -> (n, 16))."""
+    pairs = minhash.astype(np.uint32).reshape(-1, text.BANDS, 2)
+    return salted_keys((pairs[..., 0] << np.uint32(16)) | pairs[..., 1], _BAND_SALTS)
+
+
+def _row_keys(shingles: int, minhash: np.ndarray, terms: np.ndarray) -> np.ndarray:
+    """The band and term posting keys of one article (no bands without shingles).
+
+    The same keys as :func:`_band_keys` and :func:`_term_keys` give a whole
+    column (zero keys dropped), in one salted hash for the few of one article.
+    """
+    posted = terms[:_POSTED_TERMS]
+    pairs = minhash.astype(np.uint32).reshape(text.BANDS, 2)
+    values = np.concatenate(((pairs[:, 0] << np.uint32(16)) | pairs[:, 1], posted))
+    keys = salted_keys(values, _KEY_SALTS[: values.size])
+    keys[text.BANDS :][posted == 0] = 0
+    if not shingles:
+        keys[: text.BANDS] = 0
+    return keys[keys != 0]
+
+
+def _term_keys(terms: np.ndarray) -> np.ndarray:
+    """Posting keys of the first ``_POSTED_TERMS`` terms of each row; 0 terms give 0."""
+    posted = terms[..., :_POSTED_TERMS]
+    return np.where(posted != 0, salted_keys(posted, _SALT_TERM), 0).astype(np.uint32)
+
+
 class DedupIndex:
-    """What the stage remembers within the window, in compact numpy columns."""
+    """What the stage remembers within the window, in compact numpy columns.
+
+    Two posting tables find rows: one by article id, one by MinHash band and
+    story term (one lookup for both). Keys are not stored: the tables are
+    rebuilt from the columns when they grow crowded or the index is compacted.
+    """
 
     def __init__(self, config: DedupConfig = DedupConfig()) -> None:
         self.config = config
@@ -151,7 +214,8 @@ class DedupIndex:
 
     def _clear(self) -> None:
         self._columns = Columns(_SPECS)
-        self._postings = Postings()
+        self._by_id = Postings()
+        self._by_key = Postings()  # MinHash bands and posted story terms
         self._ids = Strings()
         # A story id equal to the row's article id (most rows) is stored as "".
         self._stories = Strings()
@@ -161,9 +225,10 @@ class DedupIndex:
         return self._live
 
     def memory_bytes(self) -> int:
-        """Approximate bytes held: arrays, id lists and id strings."""
+        """Approximate bytes held: arrays, posting tables, id strings."""
         strings = self._ids.nbytes() + self._stories.nbytes()
-        return self._columns.nbytes() + self._postings.nbytes() + strings
+        postings = self._by_id.nbytes() + self._by_key.nbytes()
+        return self._columns.nbytes() + postings + strings
 
     @property
     def latest(self) -> datetime | None:
@@ -185,171 +250,245 @@ class DedupIndex:
         self.advance(entry.published_at)
 
     def expire(self, now: datetime | None = None) -> list[str]:
-        """Drop entries published before ``now - window``; return their ids.
+        """Drop entries published before ``latest - window``; return their ids.
 
-        ``now`` defaults to :attr:`latest`; a later ``now`` moves it forward.
+        ``now``, if given, first moves :attr:`latest` forward.
         """
         if now is not None:
             self.advance(now)
         if self._latest is None:
             return []
-        columns = self._columns
-        since = self._latest - int(self.config.window.total_seconds())
-        old = columns["alive"] & (columns["published"] < since)
-        rows = np.flatnonzero(old)
-        columns["alive"][rows] = False
+        published = self._columns["published"]
+        cutoff = _stored_time(self._latest - int(self.config.window.total_seconds()))
+        rows = np.flatnonzero((published != _DEAD) & (published < cutoff))
+        published[rows] = _DEAD
         self._live -= rows.size
         expired = [self._ids[row] for row in rows]
-        if columns.size - self._live > max(1024, self._live):
+        if self._columns.size - self._live > max(1024, self._live):
             self._compact()
         return expired
 
     # -- internals ------------------------------------------------------------
 
     def _row_of(self, article_id: str) -> int | None:
-        key = salted_keys(np.array([zlib.crc32(article_id.encode())], np.uint32), _SALT_ID)
-        for row in self._postings.lookup(key, per_key=1 << 30):
-            if self._ids[row] == article_id and self._columns["alive"][row]:
-                return int(row)
+        published = self._columns["published"]
+        for row in self._by_id.rows_of(_id_key(article_id)):
+            if published[row] != _DEAD and self._ids[row] == article_id:
+                return row
         return None
 
     def _story(self, row: int) -> str:
         return self._stories[row] or self._ids[row]
 
     def _kill(self, row: int) -> None:
-        self._columns["alive"][row] = False
+        self._columns["published"][row] = _DEAD
         self._live -= 1
 
     def _entry(self, row: int) -> IndexEntry:
         c = self._columns
-        weights = c["weights"][row]
-        used = int(np.count_nonzero(weights))
-        return IndexEntry(
+        return _make_entry(
             article_id=self._ids[row],
             story_id=self._story(row),
-            fingerprint=f"{int(c['fingerprint'][row]):016x}",
-            published_at=_EPOCH + timedelta(seconds=int(c["published"][row])),
+            fingerprint=int(c["fingerprint"][row]),
+            published_at=_EPOCH + timedelta(seconds=int(c["published"][row]) + _EPOCH_2020),
             shingles=int(c["shingles"][row]),
-            figures=tuple(int(v) for v in c["figures"][row]),
-            minhash=tuple(int(v) for v in c["minhash"][row]),
-            terms=tuple(int(v) for v in c["terms"][row][:used]),
-            weights=tuple(float(v) for v in weights[:used]),
+            figure_words=c["figures"][row],
+            minhash=c["minhash"][row],
+            terms=c["terms"][row],
+            weights=c["weights"][row],
             origin=int(c["origin"][row]),
         )
 
-    def _append(self, entry: IndexEntry, keys: np.ndarray | None = None) -> None:
+    def _append(self, entry: IndexEntry) -> None:
         terms = np.zeros(text.STORY_TERMS, np.uint32)
-        weights = np.zeros(text.STORY_TERMS, np.float16)
+        weights = np.zeros(text.STORY_TERMS, np.uint8)
         terms[: len(entry.terms)] = entry.terms
-        weights[: len(entry.weights)] = entry.weights
-        minhash = np.array(entry.minhash or (0,) * text.MINHASH_SIZE, dtype=np.uint16)
-        fingerprint = int(entry.fingerprint, 16)
-        row = self._columns.append(
-            minhash=minhash,
-            shingles=entry.shingles,
-            id_hash=zlib.crc32(entry.article_id.encode()),
-            figures=np.array(
-                entry.figures or (0,) * (figures.KINDS * figures.MASK_WORDS), np.uint64
-            ),
-            published=_seconds(entry.published_at),
-            fingerprint=fingerprint,
-            terms=terms,
-            weights=weights,
-            origin=entry.origin,
-            alive=True,
+        weights[: len(entry.weights)] = _quantised(entry.weights)
+        self._add(
+            entry.article_id,
+            entry.story_id,
+            {
+                "minhash": np.array(entry.minhash, np.uint16) if entry.minhash else _NO_MINHASH,
+                "shingles": entry.shingles,
+                "figures": np.array(entry.figures, np.uint64) if entry.figures else _NO_FIGURES,
+                "published": _stored_time(_seconds(entry.published_at)),
+                "fingerprint": int(entry.fingerprint, 16),
+                "terms": terms,
+                "weights": weights,
+                "origin": entry.origin,
+            },
         )
-        self._postings.add(
-            _keys(entry.article_id, fingerprint, entry.shingles, minhash, terms)
-            if keys is None
-            else keys,
-            row,
-        )
-        self._ids.append(entry.article_id)
-        self._stories.append("" if entry.story_id == entry.article_id else entry.story_id)
+
+    def _add(
+        self,
+        article_id: str,
+        story_id: str,
+        values: dict[str, object],
+        keys: np.ndarray | None = None,
+    ) -> None:
+        """Append a row; ``keys`` are its band and term keys if already computed."""
+        row = self._columns.append(values)
+        self._by_id.add([_id_key(article_id)], row)
+        if keys is None:
+            keys = _row_keys(values["shingles"], values["minhash"], values["terms"])
+        self._by_key.add(keys.tolist(), row)
+        self._ids.append(article_id)
+        self._stories.append("" if story_id == article_id else story_id)
         self._live += 1
+        if self._by_id.crowded() or self._by_key.crowded():
+            self._rebuild_postings()
+
+    def _rebuild_postings(self) -> None:
+        columns = self._columns
+        rows = np.flatnonzero(columns["published"] != _DEAD).astype(np.uint32)
+        ids = self._ids
+        hashes = np.fromiter(
+            (zlib.crc32(ids[row].encode()) for row in rows.tolist()), np.uint32, rows.size
+        )
+        self._by_id = Postings(salted_keys(hashes, _SALT_ID), rows)
+        keys = np.concatenate(
+            (_band_keys(columns["minhash"][rows]), _term_keys(columns["terms"][rows])), axis=1
+        )
+        posted = keys != 0
+        # A row without shingles has no bands (its MinHash is all zeros).
+        posted[columns["shingles"][rows] == 0, : text.BANDS] = False
+        self._by_key = Postings(keys[posted], np.repeat(rows, posted.sum(axis=1)))
 
     def _compact(self) -> None:
-        # Rebuilding from the live rows keeps arrays and postings proportional
-        # to the window, not to everything ever seen.
-        entries = [self._entry(row) for row in np.flatnonzero(self._columns["alive"])]
-        self._clear()
-        for entry in entries:
-            self._append(entry)
+        # Dropping the dead rows keeps arrays and postings proportional to
+        # the window, not to everything ever seen.
+        live = np.flatnonzero(self._columns["published"] != _DEAD)
+        ids, stories = self._ids, self._stories
+        kept_ids = [ids[row] for row in live.tolist()]
+        kept_stories = [stories[row] for row in live.tolist()]
+        self._columns.keep(live)
+        self._ids, self._stories = Strings(), Strings()
+        for article_id, story_id in zip(kept_ids, kept_stories, strict=True):
+            self._ids.append(article_id)
+            self._stories.append(story_id)
+        self._rebuild_postings()
 
     def _candidates(self, keys: np.ndarray) -> np.ndarray:
-        rows = self._postings.lookup(keys, per_key=_PER_KEY)
-        columns = self._columns
+        """Live rows in the window sharing a band or a posted term (or a bucket)."""
+        found = self._by_key.lookup(keys, per_key=_PER_KEY)
         # The same bound expire() uses: rows it would drop are never matched,
         # whether or not it has dropped them yet.
-        since = (self._latest or 0) - int(self.config.window.total_seconds())
-        keep = columns["alive"][rows] & (columns["published"][rows] >= since)
-        return rows[keep]
+        since = _stored_time((self._latest or 0) - int(self.config.window.total_seconds()))
+        return found[self._columns["published"][found] >= since]
 
 
-def _keys(
-    article_id: str, fingerprint: int, shingles: int, minhash: np.ndarray, terms: np.ndarray
-) -> np.ndarray:
-    posted = terms[:_POSTED_TERMS]
-    posted = posted[posted != 0]
-    head = [zlib.crc32(article_id.encode()), fingerprint & 0xFFFFFFFF]
-    if shingles:
-        pairs = minhash.astype(np.uint32).reshape(text.BANDS, 2)
-        bands = (pairs[:, 0] << np.uint32(16)) | pairs[:, 1]
-        values = np.concatenate((np.array(head, np.uint32), bands, posted))
-        salts = np.concatenate((_HEAD_SALTS, _BAND_SALTS, np.full(posted.size, _SALT_TERM)))
-    else:
-        values = np.concatenate((np.array(head, np.uint32), posted))
-        salts = np.concatenate((_HEAD_SALTS, np.full(posted.size, _SALT_TERM)))
-    return salted_keys(values, salts.astype(np.uint64))
-
-
-def _verdict_for(
-    index: DedupIndex,
-    rows: np.ndarray,
-    entry: IndexEntry,
+def _make_entry(
+    *,
+    article_id: str,
+    story_id: str,
+    fingerprint: int,
+    published_at: datetime,
+    shingles: int,
+    figure_words: np.ndarray,
     minhash: np.ndarray,
     terms: np.ndarray,
     weights: np.ndarray,
-    corrects: bool = False,
+    origin: int,
+) -> IndexEntry:
+    used = int(np.count_nonzero(terms))
+    return IndexEntry(
+        article_id=article_id,
+        story_id=story_id,
+        fingerprint=f"{fingerprint:016x}",
+        published_at=published_at,
+        shingles=shingles,
+        figures=tuple(figure_words.tolist()),
+        minhash=tuple(minhash.tolist()),
+        terms=tuple(terms[:used].tolist()),
+        weights=tuple(_WEIGHTS[weights[:used]].astype(np.float64).tolist()),
+        origin=origin,
+    )
+
+
+class _Probe:
+    """The features of the article being judged; figures are computed on demand."""
+
+    __slots__ = ("_figures", "fingerprint", "minhash", "shingles", "source", "terms", "weights")
+
+    def __init__(
+        self,
+        fingerprint: int,
+        shingles: int,
+        minhash: np.ndarray,
+        terms: np.ndarray,
+        weights: np.ndarray,
+        source: str,
+    ) -> None:
+        self.fingerprint = fingerprint
+        self.shingles = shingles
+        self.minhash = minhash
+        self.terms = terms
+        self.weights = weights
+        self.source = source
+        self._figures: np.ndarray | None = None
+
+    @property
+    def figures(self) -> np.ndarray:
+        # Only a near duplicate or an article to be indexed needs its figures.
+        if self._figures is None:
+            self._figures = np.array(figures.to_words(figures.figure_masks(self.source)), np.uint64)
+        return self._figures
+
+
+def _verdict_for(
+    index: DedupIndex, rows: np.ndarray, probe: _Probe, story_id: str, corrects: bool = False
 ) -> DedupVerdict:
-    fingerprint = int(entry.fingerprint, 16)
+    fingerprint = f"{probe.fingerprint:016x}"
     columns = index._columns
-    if entry.shingles and rows.size:
-        exact = rows[columns["fingerprint"][rows] == fingerprint]
+    if probe.shingles and rows.size:
+        exact = rows[columns["fingerprint"][rows] == probe.fingerprint]
         if exact.size:
             first = int(exact.min())
-            return DedupVerdict(
-                "exact", entry.fingerprint, index._story(first), index._ids[first], 1.0
-            )
-        similarity = _overlap(columns, rows, minhash, entry, index.config, corrects)
+            return DedupVerdict("exact", fingerprint, index._story(first), index._ids[first], 1.0)
+        similarity = _overlap(columns, rows, probe, index.config, corrects)
         best = int(np.argmax(similarity))
         if similarity[best] >= index.config.duplicate_threshold:
             row = int(rows[best])
             return DedupVerdict(
                 "near",
-                entry.fingerprint,
+                fingerprint,
                 index._story(row),
                 index._ids[row],
                 round(float(similarity[best]), 4),
             )
-    if rows.size and terms.size:
-        cosine = _cosine(columns, rows, terms, weights)
+    if rows.size and probe.terms.size:
+        cosine = _cosine(columns, rows, probe.terms, probe.weights)
         best = int(np.argmax(cosine))
         if cosine[best] >= index.config.story_threshold:
-            return DedupVerdict("unique", entry.fingerprint, index._story(int(rows[best])))
-    return DedupVerdict("unique", entry.fingerprint, entry.story_id)
+            return DedupVerdict("unique", fingerprint, index._story(int(rows[best])))
+    return DedupVerdict("unique", fingerprint, story_id)
 
 
 def _overlap(
+    columns: Columns, rows: np.ndarray, probe: _Probe, config: DedupConfig, corrects: bool
+) -> np.ndarray:
+    # Most candidates (found by a story term) share no MinHash value: their
+    # overlap is 0, and only the others need the arithmetic below.
+    overlap = np.zeros(rows.size)
+    matches = (columns["minhash"][rows] == probe.minhash).sum(axis=1)
+    shared = np.flatnonzero(matches)
+    if shared.size:
+        overlap[shared] = _overlap_of(
+            columns, rows[shared], matches[shared], probe, config, corrects
+        )
+    return overlap
+
+
+def _overlap_of(
     columns: Columns,
     rows: np.ndarray,
-    minhash: np.ndarray,
-    entry: IndexEntry,
+    matches: np.ndarray,
+    probe: _Probe,
     config: DedupConfig,
     corrects: bool,
 ) -> np.ndarray:
-    shingles = entry.shingles
-    jaccard = text.jaccard((columns["minhash"][rows] == minhash).sum(axis=1))
+    shingles = probe.shingles
+    jaccard = text.jaccard(matches)
     sizes = columns["shingles"][rows].astype(np.float64)
     small, large = np.minimum(sizes, shingles), np.maximum(sizes, shingles)
     # |A∩B| = J(|A|+|B|)/(1+J); divided by the smaller set gives the overlap.
@@ -359,25 +498,23 @@ def _overlap(
     # would be duplicates need the (costlier) figure check.
     near = np.flatnonzero(overlap >= config.duplicate_threshold)
     if near.size and not corrects:
-        overlap[near[_replaced_figures(columns, rows[near], entry, config)]] = 0.0
+        theirs = columns["figures"][rows[near]]
+        replaced = figures.too_many_replaced(theirs, probe.figures, config.number_tolerance)
+        overlap[near[replaced]] = 0.0
     return overlap
-
-
-def _replaced_figures(
-    columns: Columns, rows: np.ndarray, entry: IndexEntry, config: DedupConfig
-) -> np.ndarray:
-    """Whether more than ``number_tolerance`` of the figures were replaced."""
-    theirs = columns["figures"][rows]
-    mine = np.array(entry.figures, np.uint64) if entry.figures else np.zeros_like(theirs[:1])
-    return figures.too_many_replaced(theirs, mine, config.number_tolerance)
 
 
 def _cosine(
     columns: Columns, rows: np.ndarray, terms: np.ndarray, weights: np.ndarray
 ) -> np.ndarray:
-    same = columns["terms"][rows][:, :, None] == terms[None, None, :]
-    products = columns["weights"][rows].astype(np.float32)[:, :, None] * weights[None, None, :]
-    return (products * same).sum(axis=(1, 2))
+    # Terms within one article are distinct, so each of a row's terms matches
+    # at most one of ours: a binary search finds it (no 16 x 16 comparison).
+    order = np.argsort(terms)
+    ours, our_weights = terms[order], weights[order]
+    theirs = columns["terms"][rows]
+    at = np.minimum(np.searchsorted(ours, theirs), ours.size - 1)
+    matched = np.where(ours[at] == theirs, our_weights[at], np.float32(0))
+    return (_WEIGHTS[columns["weights"][rows]] * matched).sum(axis=1)
 
 
 def origin_of(partition: int, offset: int) -> int:
@@ -409,53 +546,71 @@ def deduplicate(index: DedupIndex, article: Article, origin: int = 0) -> DedupRe
     hashes = text.shingle_hashes(normal) if normal else np.zeros(0, np.uint64)
     minhash = text.minhash(hashes)
     terms, weights = text.story_terms(cleaned.text)
-    weights16 = weights.astype(np.float16)
-    entry = IndexEntry(
-        origin=origin,
-        article_id=article.id,
-        story_id=article.id,
-        fingerprint=text.fingerprint(normal),
-        published_at=article.published_at,
-        shingles=int(hashes.size),
-        figures=tuple(figures.to_words(figures.figure_masks(source))),
-        minhash=tuple(minhash.tolist()),
-        terms=tuple(terms.tolist()),
-        weights=tuple(weights16.astype(np.float64).tolist()),
+    stored_weights = np.zeros(text.STORY_TERMS, np.uint8)
+    stored_weights[: weights.size] = _quantised(weights)
+    stored_terms = np.zeros(text.STORY_TERMS, np.uint32)
+    stored_terms[: terms.size] = terms
+    probe = _Probe(
+        int(text.fingerprint(normal), 16),
+        int(hashes.size),
+        minhash,
+        terms,
+        _WEIGHTS[stored_weights[: weights.size]],
+        source,
     )
-    keys = _keys(article.id, int(entry.fingerprint, 16), entry.shingles, minhash, terms)
+    keys = _row_keys(probe.shingles, minhash, terms)
     index.advance(article.published_at)
     rows = index._candidates(keys)
-    id_hash = zlib.crc32(article.id.encode())
-    maybe = rows[index._columns["id_hash"][rows] == id_hash]
-    same_id = [int(row) for row in maybe if index._ids[row] == article.id]
-    if same_id:
-        previous = same_id[0]
+    story_id = article.id
+    previous = index._row_of(article.id)
+    if previous is not None:
         rows = rows[rows != previous]
-        old = index._entry(previous)
-        if old.fingerprint == entry.fingerprint:
-            if origin and old.origin and origin != old.origin:
+        columns = index._columns
+        story_id = index._story(previous)
+        if int(columns["fingerprint"][previous]) == probe.fingerprint:
+            fingerprint = f"{probe.fingerprint:016x}"
+            old_origin = int(columns["origin"][previous])
+            if origin and old_origin and origin != old_origin:
                 verdict = DedupVerdict(
                     "exact",
-                    old.fingerprint,
-                    old.story_id,
+                    fingerprint,
+                    story_id,
                     article.id,
                     1.0,
                     repeated_paragraphs_removed=removed,
                 )
                 return DedupResult(cleaned, verdict, None)
             verdict = DedupVerdict(
-                "unique", old.fingerprint, old.story_id, repeated_paragraphs_removed=removed
+                "unique", fingerprint, story_id, repeated_paragraphs_removed=removed
             )
-            return DedupResult(cleaned, verdict, old)
+            return DedupResult(cleaned, verdict, index._entry(previous))
         index._kill(previous)
-        entry = replace(entry, story_id=old.story_id)
     corrects = text.is_correction(cleaned.text)
-    verdict = _verdict_for(
-        index, rows, entry, minhash, terms, weights16.astype(np.float32), corrects
-    )
+    verdict = _verdict_for(index, rows, probe, story_id, corrects)
     verdict = replace(verdict, repeated_paragraphs_removed=removed)
     if verdict.is_duplicate:
         return DedupResult(cleaned, verdict, None)
-    entry = replace(entry, story_id=verdict.story_id)
-    index._append(entry, keys)
+    values = {
+        "minhash": minhash,
+        "shingles": probe.shingles,
+        "figures": probe.figures,
+        "published": _stored_time(_seconds(article.published_at)),
+        "fingerprint": probe.fingerprint,
+        "terms": stored_terms,
+        "weights": stored_weights,
+        "origin": origin,
+    }
+    index._add(article.id, verdict.story_id, values, keys)
+    entry = _make_entry(
+        article_id=article.id,
+        story_id=verdict.story_id,
+        fingerprint=probe.fingerprint,
+        published_at=article.published_at,
+        shingles=probe.shingles,
+        figure_words=probe.figures,
+        minhash=minhash,
+        terms=stored_terms,
+        weights=stored_weights,
+        origin=origin,
+    )
     return DedupResult(cleaned, verdict, entry)

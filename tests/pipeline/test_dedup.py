@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from pipeline import codec
-from pipeline._dedup_store import Postings
+from pipeline._dedup_store import Postings, salted_keys
 from pipeline.dedup import (
     DedupConfig,
     DedupIndex,
@@ -188,15 +188,20 @@ def test_an_edit_beside_a_figure_or_a_cut_figure_keeps_the_copy_a_duplicate() ->
 
 @pytest.mark.parametrize("number", range(20))
 def test_a_footer_or_byline_after_or_before_a_figure_at_the_edge_keeps_the_copy_a_duplicate(
-        number: int) -> None:
+    number: int,
+) -> None:
     # The figure at either end of the text has no neighbour there; a reprint
     # adds one. Twenty different closing figures, so that no single lucky
     # hash decides it (the masks are 128 bits wide).
     text = STORY.rstrip(".") + f", rated BAA-{number}"
     index = DedupIndex()
     deduplicate(index, article("wire", f"{number} " + text))
-    reprint = ("By a staff reporter\n\n" + f"{number} " + text
-               + "\n\nSubscribe to our newsletter for more news like this.")
+    reprint = (
+        "By a staff reporter\n\n"
+        + f"{number} "
+        + text
+        + "\n\nSubscribe to our newsletter for more news like this."
+    )
     assert deduplicate(index, article("portal", reprint)).verdict.duplicate_of == "wire"
 
 
@@ -350,17 +355,22 @@ def test_memory_bytes_grows_with_the_index() -> None:
     assert index.memory_bytes() > empty
 
 
-def test_postings_find_every_row_across_runs_and_pending() -> None:
-    postings = Postings()
+def test_postings_find_every_row_under_a_key_merged_pending_or_rebuilt() -> None:
     rng = np.random.default_rng(1)
-    keys = rng.integers(0, 500, size=(3000, 3), dtype=np.uint32)
-    for row, row_keys in enumerate(keys):
-        postings.add(row_keys, row)
-    query = np.array([7, 11], dtype=np.uint32)
-    expected = sorted({row for row, ks in enumerate(keys) if 7 in ks or 11 in ks})
-    assert postings.lookup(query, per_key=1 << 30).tolist() == expected
-    newest = postings.lookup(np.array([7], dtype=np.uint32), per_key=2)
-    assert max(r for r, ks in enumerate(keys) if 7 in ks) in newest.tolist()
+    keys = salted_keys(rng.integers(0, 500, size=(3000, 3), dtype=np.uint32), 5)
+    postings = Postings()
+    for row, row_keys in enumerate(keys):  # 9,000 postings: two merges and a pending dict
+        postings.add(row_keys.tolist(), row)
+    query = keys[[7, 11], 0]
+    expected = {row for row, ks in enumerate(keys.tolist()) if set(ks) & set(query.tolist())}
+    found = set(postings.lookup(query, per_key=1 << 30).tolist())
+    assert expected <= found
+    assert len(found) < 3 * len(expected)  # a shared bucket adds a few rows of other keys
+    rebuilt = Postings(keys.ravel(), np.repeat(np.arange(3000, dtype=np.uint32), 3))
+    assert expected <= set(rebuilt.lookup(query, per_key=1 << 30).tolist())
+    newest = max(row for row, ks in enumerate(keys.tolist()) if query[0] in ks)
+    for table in (postings, rebuilt):
+        assert newest in table.lookup(query[:1], per_key=2).tolist()
 
 
 def test_strings_store_returns_what_was_appended_in_fewer_bytes_than_a_list() -> None:
@@ -476,3 +486,39 @@ def test_latest_survives_a_restore_and_only_moves_forward() -> None:
     assert restored.latest == T0 + timedelta(hours=10)
     restored.advance(T0)
     assert restored.latest == T0 + timedelta(hours=10)
+
+
+def test_story_terms_are_the_same_with_a_cold_or_warm_token_cache() -> None:
+    from pipeline import _dedup_text
+
+    text = "Kevin Barbee, 15, died in Hermitage. Metro Nashville Police charged Kaemon Robinson."
+    _dedup_text._TOKEN_TERMS.clear()
+    cold = _dedup_text.story_terms(text)
+    warm = _dedup_text.story_terms(text)
+    assert cold[0].tolist() == warm[0].tolist() and cold[1].tolist() == warm[1].tolist()
+    assert _dedup_text.term_hash("barbee") in cold[0].tolist()
+
+
+def test_cosine_by_binary_search_equals_the_full_term_comparison() -> None:
+    from pipeline import dedup
+
+    rng = np.random.default_rng(3)
+    index = DedupIndex()
+    vocabulary = rng.choice(1 << 20, size=60, replace=False).astype(np.uint32) + 1
+    for n in range(50):
+        terms = np.zeros(16, np.uint32)
+        terms[:12] = rng.choice(vocabulary, size=12, replace=False)
+        weights = np.zeros(16, np.uint8)
+        weights[:12] = rng.integers(1, 256, size=12)
+        values = {"terms": terms, "weights": weights, "shingles": 0, "published": 0}
+        index._add(f"r{n}", f"r{n}", values | {"minhash": np.zeros(32, np.uint16)})
+    ours = rng.choice(vocabulary, size=16, replace=False)
+    our_weights = rng.random(16).astype(np.float32)
+    rows = np.arange(50)
+    columns = index._columns
+    stored = columns["weights"][rows].astype(np.float32) / 255
+    same = columns["terms"][rows][:, :, None] == ours[None, None, :]
+    expected = (stored[:, :, None] * our_weights[None, None, :] * same).sum(axis=(1, 2))
+    found = dedup._cosine(columns, rows, ours, our_weights)
+    assert np.allclose(found, expected, atol=1e-5)
+    assert (expected > 0).sum() > 10  # the test compares real overlaps
