@@ -7,8 +7,8 @@ is rebuilt from that table before the first article is processed. The input
 topic has one partition, so there is one index and global look-up is exact.
 
 The table also keeps the newest article time seen (key ``LATEST_KEY``): the
-window ends there, so a restarted worker expires and matches exactly what
-the worker it replaces would have.
+index drops entries as that time advances, so a restarted worker drops them
+at the same points as the worker it replaces would have.
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from pipeline.codec import article_from_bytes, record_from_bytes, to_bytes
 from pipeline.records import EnrichedArticle, StageTimes
 
 STAGE = "dedup"
-#: Expire old entries every this many articles (cheap, and bounds memory).
-EXPIRE_EVERY = 256
+#: Refresh the index-size gauge every this many articles (it walks the arrays).
+GAUGE_EVERY = 256
 #: Table key of the newest article time (not an article id: ids are non-empty text).
 LATEST_KEY = b"\x00latest"
 
@@ -83,12 +83,12 @@ def register(ctx: Context) -> Any:
             _expire()
 
     def _expire() -> None:
+        # The index has already dropped these; the table follows.
+        for article_id in index().expire():
+            table.pop(article_id.encode(), None)
         state["seen"] += 1
-        if state["seen"] % EXPIRE_EVERY == 0:
-            for article_id in index().expire():
-                table.pop(article_id.encode(), None)
         m.dedup_index_entries.set(len(index()))
-        if state["seen"] % EXPIRE_EVERY == 1:
+        if state["seen"] % GAUGE_EVERY == 1:
             m.dedup_index_bytes.set(index().memory_bytes())
 
     return dedup_agent

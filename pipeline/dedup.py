@@ -205,11 +205,17 @@ class DedupIndex:
 
     def __init__(self, config: DedupConfig = DedupConfig()) -> None:
         self.config = config
-        # The newest article time seen (seconds). The window is measured back
-        # from it, both when judging and when expiring, so a verdict does not
-        # depend on when expire() last ran (a restarted worker calls it at
-        # other moments than the worker it replaces).
+        # Expiry is driven by the newest article time seen (seconds), inside
+        # the index: whenever it passes a new step (1/72 of the window), entries
+        # older than that step minus the window are dropped. The points where entries go are
+        # then a function of the article sequence alone, so a verdict does not
+        # depend on when the caller collects expired ids (a restarted worker
+        # does so at other moments than the worker it replaces). Candidates
+        # are judged in the window of the article's own time, so an archive
+        # replayed after live copy still finds its own duplicates.
         self._latest: int | None = None
+        self._cutoff = _DEAD  # stored time below which entries have been dropped
+        self._expired: list[str] = []
         self._clear()
 
     def _clear(self) -> None:
@@ -236,10 +242,32 @@ class DedupIndex:
         return None if self._latest is None else _EPOCH + timedelta(seconds=self._latest)
 
     def advance(self, moment: datetime) -> None:
-        """Move the newest article time forward to ``moment`` (never back)."""
+        """Move the newest article time forward to ``moment`` (never back).
+
+        On passing a new step (an hour for the default 72 h window), entries
+        published before that step minus the window are dropped; :meth:`expire`
+        hands out their ids.
+        """
         seconds = _seconds(moment)
-        if self._latest is None or seconds > self._latest:
-            self._latest = seconds
+        if self._latest is not None and seconds <= self._latest:
+            return
+        self._latest = seconds
+        window = int(self.config.window.total_seconds())
+        # Expiry passes 1/72 of the window apart (an hour for 72 h): each scans
+        # the columns once, and entries outlive the window by at most a step.
+        step = max(60, window // 72)
+        cutoff = _stored_time(seconds - seconds % step - window)
+        if cutoff <= self._cutoff:
+            return
+        self._cutoff = cutoff
+        published = self._columns["published"]
+        rows = np.flatnonzero((published != _DEAD) & (published < cutoff))
+        if rows.size:
+            published[rows] = _DEAD
+            self._live -= rows.size
+            self._expired.extend(self._ids[row] for row in rows.tolist())
+            if self._columns.size - self._live > max(1024, self._live):
+                self._compact()
 
     def restore(self, entry: IndexEntry) -> None:
         """Re-add a persisted entry (worker restart); replaces one with the same id."""
@@ -250,22 +278,15 @@ class DedupIndex:
         self.advance(entry.published_at)
 
     def expire(self, now: datetime | None = None) -> list[str]:
-        """Drop entries published before ``latest - window``; return their ids.
+        """The ids dropped since the last call (to delete from persisted state).
 
-        ``now``, if given, first moves :attr:`latest` forward.
+        ``now``, if given, first moves :attr:`latest` forward to it. Entries
+        are dropped as the newest article time advances (see
+        :meth:`advance`), not here.
         """
         if now is not None:
             self.advance(now)
-        if self._latest is None:
-            return []
-        published = self._columns["published"]
-        cutoff = _stored_time(self._latest - int(self.config.window.total_seconds()))
-        rows = np.flatnonzero((published != _DEAD) & (published < cutoff))
-        published[rows] = _DEAD
-        self._live -= rows.size
-        expired = [self._ids[row] for row in rows]
-        if self._columns.size - self._live > max(1024, self._live):
-            self._compact()
+        expired, self._expired = self._expired, []
         return expired
 
     # -- internals ------------------------------------------------------------
@@ -368,12 +389,10 @@ class DedupIndex:
             self._stories.append(story_id)
         self._rebuild_postings()
 
-    def _candidates(self, keys: np.ndarray) -> np.ndarray:
+    def _candidates(self, keys: np.ndarray, published: int) -> np.ndarray:
         """Live rows in the window sharing a band or a posted term (or a bucket)."""
         found = self._by_key.lookup(keys, per_key=_PER_KEY)
-        # The same bound expire() uses: rows it would drop are never matched,
-        # whether or not it has dropped them yet.
-        since = _stored_time((self._latest or 0) - int(self.config.window.total_seconds()))
+        since = _stored_time(published - int(self.config.window.total_seconds()))
         return found[self._columns["published"][found] >= since]
 
 
@@ -560,7 +579,7 @@ def deduplicate(index: DedupIndex, article: Article, origin: int = 0) -> DedupRe
     )
     keys = _row_keys(probe.shingles, minhash, terms)
     index.advance(article.published_at)
-    rows = index._candidates(keys)
+    rows = index._candidates(keys, _seconds(article.published_at))
     story_id = article.id
     previous = index._row_of(article.id)
     if previous is not None:

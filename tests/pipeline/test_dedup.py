@@ -457,8 +457,8 @@ def test_a_redelivery_keeps_its_verdict_but_the_same_article_sent_again_is_a_dup
 
 
 def test_verdicts_do_not_depend_on_when_expire_runs() -> None:
-    # A restarted worker expires at other moments than the one it replaces;
-    # the window is measured from the newest article time in both cases.
+    # A restarted worker collects expired ids at other moments than the one it
+    # replaces; entries are dropped as the newest article time advances.
     stream = [
         article("first", STORY, hours=0),
         article("later", OTHER, hours=30),
@@ -522,3 +522,23 @@ def test_cosine_by_binary_search_equals_the_full_term_comparison() -> None:
     found = dedup._cosine(columns, rows, ours, our_weights)
     assert np.allclose(found, expected, atol=1e-5)
     assert (expected > 0).sum() > 10  # the test compares real overlaps
+
+
+def test_an_archive_replayed_after_live_copy_still_finds_its_duplicates() -> None:
+    # `wirewatch run` replays an undated seed (stamped now) before a dated story.
+    index = DedupIndex()
+    assert deduplicate(index, article("live", OTHER, hours=2000)).verdict.kind == "unique"
+    deduplicate(index, article("archived", STORY, hours=0))
+    copy = deduplicate(index, article("archived-copy", STORY.upper(), hours=1))
+    assert (copy.verdict.kind, copy.verdict.duplicate_of) == ("exact", "archived")
+
+
+def test_entries_are_dropped_when_the_newest_time_passes_an_hour() -> None:
+    index = DedupIndex()  # 72 h window: expiry passes an hour apart
+    deduplicate(index, article("old", STORY, hours=0))
+    deduplicate(index, article("newer", OTHER, hours=72.5))  # hour 72: cutoff 0 h, kept
+    assert len(index) == 2 and index.expire() == []
+    third = "Copper prices rose in London as Chilean mines reported strikes at two pits."
+    deduplicate(index, article("newest", third, hours=73.2))  # hour 73: cutoff 1 h
+    assert len(index) == 2 and index.expire() == ["old"]
+    assert index.expire() == []
