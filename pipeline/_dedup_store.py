@@ -1,13 +1,18 @@
 """Compact numpy storage for the de-duplication index.
 
 ``Postings`` maps 32-bit keys to row numbers as a bucketed CSR table: the
-top bits of a key pick a bucket, ``starts`` says where each bucket's rows
-begin in one ``rows`` array (ascending, so the newest rows of a bucket come
+top bits of a key pick a bucket, the bucket starts say where each bucket's
+rows begin in one rows array (ascending, so the newest rows of a bucket come
 last), and recent postings wait in a small dict until they are merged in one
-O(n) ``np.insert``. Keys are not stored: a posting costs its 4-byte row plus
-about one byte of ``starts``. A bucket may hold rows of other keys; callers
-verify candidates against their own columns (a MinHash band, a term, an id),
-and rebuild the table from those columns when it gets crowded.
+O(n) ``np.insert``. Keys are not stored. A row number takes 3 bytes (a
+uint16 low part and a uint8 high part; the high part widens past 16.7M
+rows), a bucket start 2 bytes (a uint16 offset from a uint32 base shared by
+256 buckets; uint32 when a group of buckets outgrows it). A table whose
+lookups only ever read a bucket's ``keep_newest`` newest rows drops the
+older ones of crowded buckets (common story terms): lookups cannot tell. A
+bucket may hold rows of other keys; callers verify candidates against their
+own columns (a MinHash band, a term, an id), and rebuild the table from
+those columns when it gets crowded.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ _PENDING_BYTES = 120  # dict slot, list and int objects per pending posting (mea
 _LOAD = 4  # postings per bucket after a rebuild is at most this ...
 _MAX_LOAD = 8  # ... and a table this full asks to be rebuilt
 _MIN_BITS = 8
+_GROUP_BITS = 8  # buckets sharing one uint32 base of their uint16 start offsets
 _MIX = np.uint64(0x9E3779B97F4A7C15)
 
 
@@ -42,35 +48,52 @@ def _bits_for(postings: int) -> int:
 
 
 class Postings:
-    """A multimap from uint32 keys to uint32 rows (a superset: buckets are shared)."""
+    """A multimap from uint32 keys to uint32 rows (a superset: buckets are shared).
 
-    def __init__(self, keys: np.ndarray | None = None, rows: np.ndarray | None = None) -> None:
+    With ``keep_newest`` set, only the newest ``keep_newest`` rows of each
+    bucket are kept: the caller promises to read no more (``lookup`` with
+    ``per_key <= keep_newest``, no ``rows_of``).
+    """
+
+    def __init__(
+        self,
+        keys: np.ndarray | None = None,
+        rows: np.ndarray | None = None,
+        keep_newest: int | None = None,
+    ) -> None:
         keys = np.zeros(0, np.uint32) if keys is None else keys.astype(np.uint32, copy=False)
         rows = np.zeros(0, np.uint32) if rows is None else rows.astype(np.uint32, copy=False)
+        self._keep = keep_newest
+        # Every posting ever added since the last rebuild, dropped ones
+        # included: when to rebuild (and so which keys share a bucket) must
+        # not depend on dropping.
+        self._count = int(keys.size)
         self._bits = _bits_for(keys.size)
         self._shift = np.uint32(32 - self._bits)
         buckets = keys >> self._shift
         order = np.lexsort((rows, buckets))  # by bucket, then oldest row first
-        self._rows = rows[order]
         counts = np.bincount(buckets, minlength=1 << self._bits)
-        self._starts = np.zeros((1 << self._bits) + 1, np.uint32)
-        np.cumsum(counts, out=self._starts[1:])
+        starts = np.zeros((1 << self._bits) + 1, np.int64)
+        np.cumsum(counts, out=starts[1:])
+        self._store(rows[order], starts)
         # Recent postings wait in a dict (O(1) lookups) until there are enough
         # of them to be worth one merge into the table.
         self._pending: dict[int, list[int]] = {}
         self._pending_count = 0
 
     def __len__(self) -> int:
-        return self._pending_count + self._rows.size
+        """Postings held (the dropped old rows of crowded buckets not counted)."""
+        return self._pending_count + self._low.size
 
     def crowded(self) -> bool:
         """Whether a rebuild (with more buckets) would pay off."""
-        return len(self) > _MAX_LOAD << self._bits
+        return self._count > _MAX_LOAD << self._bits
 
     def nbytes(self) -> int:
         """Bytes held by the arrays, plus an estimate for the pending dict."""
         pending = sys.getsizeof(self._pending) + self._pending_count * _PENDING_BYTES
-        return self._rows.nbytes + self._starts.nbytes + pending
+        arrays = self._low.nbytes + self._high.nbytes + self._base.nbytes + self._offsets.nbytes
+        return arrays + pending
 
     def add(self, keys: list[int], row: int) -> None:
         """Add ``row`` under every key in ``keys``."""
@@ -82,8 +105,33 @@ class Postings:
             else:
                 found.append(row)
         self._pending_count += len(keys)
+        self._count += len(keys)
         if self._pending_count >= _PENDING:
             self._flush()
+
+    # -- compact storage ------------------------------------------------------
+
+    def _store(self, rows: np.ndarray, starts: np.ndarray) -> None:
+        """Keep ``rows`` (uint32, by bucket) and ``starts`` (int64) in compact form."""
+        if self._keep is not None:
+            rows, starts = _newest(rows, starts, self._keep)
+        self._low = (rows & np.uint32(0xFFFF)).astype(np.uint16)
+        high = rows >> np.uint32(16)
+        wide = high.size and int(high.max()) > 0xFF
+        self._high = high.astype(np.uint16 if wide else np.uint8)
+        self._base = starts[:: 1 << _GROUP_BITS].astype(np.uint32)
+        offsets = starts - np.repeat(self._base.astype(np.int64), 1 << _GROUP_BITS)[: starts.size]
+        wide = offsets.size and int(offsets.max()) > 0xFFFF
+        self._offsets = offsets.astype(np.uint32 if wide else np.uint16)
+
+    def _starts_of(self, buckets: np.ndarray) -> np.ndarray:
+        """Where ``buckets`` (intp) begin (int64); bucket 2**bits is the end."""
+        base = self._base[buckets >> _GROUP_BITS].astype(np.int64)
+        return base + self._offsets[buckets]
+
+    def _rows_at(self, positions: np.ndarray | slice) -> np.ndarray:
+        high = self._high[positions].astype(np.uint32) << np.uint32(16)
+        return high | self._low[positions]
 
     def _flush(self) -> None:
         if not self._pending_count:
@@ -97,14 +145,18 @@ class Postings:
         buckets = keys >> self._shift
         order = np.lexsort((rows, buckets))
         buckets, rows = buckets[order], rows[order]
+        starts = self._starts_of(np.arange((1 << self._bits) + 1, dtype=np.intp))
         # New rows are newer than every row in the table: they go at the end
         # of their bucket, an O(n) copy instead of a sort.
-        self._rows = np.insert(self._rows, self._starts[buckets + 1].astype(np.intp), rows)
+        merged = np.insert(self._rows_at(slice(None)), starts[buckets + 1], rows)
         counts = np.bincount(buckets, minlength=1 << self._bits)
-        self._starts[1:] += np.cumsum(counts).astype(np.uint32)
+        starts[1:] += np.cumsum(counts)
+        self._store(merged, starts)
 
     def lookup(self, keys: np.ndarray, per_key: int) -> np.ndarray:
         """Rows under any of ``keys`` (and their buckets): at most ``per_key`` newest each."""
+        if self._keep is not None and per_key > self._keep:
+            raise ValueError(f"this table keeps only the {self._keep} newest rows per bucket")
         quota = np.full(keys.size, per_key, dtype=np.int64)
         parts = []
         if self._pending_count:
@@ -118,22 +170,43 @@ class Postings:
             if recent:
                 parts.append(np.array(recent, dtype=np.uint32))
         buckets = (keys >> self._shift).astype(np.intp)
-        right = self._starts[buckets + 1].astype(np.int64)
-        left = np.maximum(self._starts[buckets], right - quota)
+        right = self._starts_of(buckets + 1)
+        left = np.maximum(self._starts_of(buckets), right - quota)
         lengths = right - left
         total = int(lengths.sum())
         if total:
             offsets = np.repeat(left - np.cumsum(lengths) + lengths, lengths)
-            parts.append(self._rows[offsets + np.arange(total)])
+            parts.append(self._rows_at(offsets + np.arange(total)))
         if not parts:
             return np.zeros(0, dtype=np.uint32)
         return _distinct(np.concatenate(parts) if len(parts) > 1 else parts[0])
 
     def rows_of(self, key: int) -> list[int]:
         """Every row under ``key`` (and its bucket), oldest first."""
+        if self._keep is not None:
+            raise ValueError("this table drops old rows: use lookup()")
         bucket = key >> int(self._shift)
-        found = self._rows[self._starts[bucket] : self._starts[bucket + 1]].tolist()
+        left, right = self._starts_of(np.array([bucket, bucket + 1], dtype=np.intp)).tolist()
+        found = self._rows_at(slice(left, right)).tolist()
         return found + self._pending.get(key, [])
+
+
+def _newest(rows: np.ndarray, starts: np.ndarray, keep: int) -> tuple[np.ndarray, np.ndarray]:
+    """Only the ``keep`` newest (last) rows of each bucket, and the new starts."""
+    counts = np.diff(starts)
+    over = np.flatnonzero(counts > keep)
+    if not over.size:
+        return rows, starts
+    dropped = counts[over] - keep
+    first = starts[over]
+    positions = np.repeat(first - np.cumsum(dropped) + dropped, dropped) + np.arange(
+        int(dropped.sum())
+    )
+    kept = np.ones(rows.size, dtype=bool)
+    kept[positions] = False
+    new_starts = np.zeros_like(starts)
+    np.cumsum(np.minimum(counts, keep), out=new_starts[1:])
+    return rows[kept], new_starts
 
 
 def _distinct(rows: np.ndarray) -> np.ndarray:

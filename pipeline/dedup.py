@@ -215,7 +215,9 @@ class DedupIndex:
     def _clear(self) -> None:
         self._columns = Columns(_SPECS)
         self._by_id = Postings()
-        self._by_key = Postings()  # MinHash bands and posted story terms
+        # MinHash bands and posted story terms; lookups read at most the
+        # _PER_KEY newest rows of a bucket, so older ones need not be kept.
+        self._by_key = Postings(keep_newest=_PER_KEY)
         self._ids = Strings()
         # A story id equal to the row's article id (most rows) is stored as "".
         self._stories = Strings()
@@ -352,7 +354,9 @@ class DedupIndex:
         posted = keys != 0
         # A row without shingles has no bands (its MinHash is all zeros).
         posted[columns["shingles"][rows] == 0, : text.BANDS] = False
-        self._by_key = Postings(keys[posted], np.repeat(rows, posted.sum(axis=1)))
+        self._by_key = Postings(
+            keys[posted], np.repeat(rows, posted.sum(axis=1)), keep_newest=_PER_KEY
+        )
 
     def _compact(self) -> None:
         # Dropping the dead rows keeps arrays and postings proportional to

@@ -373,6 +373,43 @@ def test_postings_find_every_row_under_a_key_merged_pending_or_rebuilt() -> None
         assert newest in table.lookup(query[:1], per_key=2).tolist()
 
 
+def test_postings_keeping_the_newest_rows_answer_lookups_as_a_full_table() -> None:
+    # Few distinct keys: buckets far fuller than the 16 rows a lookup reads.
+    rng = np.random.default_rng(2)
+    keys = salted_keys(rng.integers(0, 40, size=(3000, 3), dtype=np.uint32), 5)
+    full, kept = Postings(), Postings(keep_newest=16)
+    for row, row_keys in enumerate(keys):
+        full.add(row_keys.tolist(), row)
+        kept.add(row_keys.tolist(), row)
+    rows = np.repeat(np.arange(3000, dtype=np.uint32), 3)
+    rebuilt = Postings(keys.ravel(), rows, keep_newest=16)
+    assert len(kept) < len(full) and kept.nbytes() < full.nbytes()
+    assert kept.crowded() == full.crowded()  # rebuild timing does not depend on dropping
+    for query in (keys[[5, 9], 0], keys[[1000], 1], keys[-1]):
+        for per_key in (1, 4, 16):
+            expected = full.lookup(query, per_key=per_key).tolist()
+            assert kept.lookup(query, per_key=per_key).tolist() == expected
+            assert rebuilt.lookup(query, per_key=per_key).tolist() == (
+                Postings(keys.ravel(), rows).lookup(query, per_key=per_key).tolist()
+            )
+    with pytest.raises(ValueError):
+        kept.lookup(keys[0], per_key=17)
+
+
+def test_postings_keep_row_numbers_past_24_bits_and_crowded_bucket_groups() -> None:
+    # One key with 70,000 rows (its group's offsets outgrow uint16) and rows
+    # beyond 2**24 (the 3-byte row numbers widen).
+    rows = np.concatenate(
+        (np.arange(70_000, dtype=np.uint32), np.array([1 << 24, (1 << 26) + 5], np.uint32))
+    )
+    keys = np.full(rows.size, 12345, np.uint32)
+    keys[-1] = 0xF000_0000  # another bucket (the top bits pick it)
+    table = Postings(keys, rows)
+    assert table.rows_of(12345)[-2:] == [69_999, 1 << 24]
+    assert (1 << 26) + 5 in table.rows_of(0xF000_0000)
+    assert table.lookup(np.array([12345], np.uint32), per_key=2).tolist() == [69_999, 1 << 24]
+
+
 def test_strings_store_returns_what_was_appended_in_fewer_bytes_than_a_list() -> None:
     from pipeline._dedup_store import Strings
 
