@@ -261,6 +261,30 @@ class Columns:
             self._arrays[name] = grown
 
 
+class Blobs:
+    """An append-only list of byte strings in one buffer with 32-bit end offsets."""
+
+    def __init__(self) -> None:
+        self._data = bytearray()
+        self._ends = array("I")
+
+    def __len__(self) -> int:
+        return len(self._ends)
+
+    def __getitem__(self, index: int) -> bytes:
+        start = self._ends[index - 1] if index else 0
+        return bytes(self._data[start : self._ends[index]])
+
+    def append(self, value: bytes) -> None:
+        """Add ``value`` at the end."""
+        self._data += value
+        self._ends.append(len(self._data))
+
+    def nbytes(self) -> int:
+        """Bytes held by the buffer and the offsets, spare capacity included."""
+        return sys.getsizeof(self._data) + sys.getsizeof(self._ends)
+
+
 class Strings:
     """An append-only list of strings in one byte buffer with 32-bit end offsets.
 

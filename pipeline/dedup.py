@@ -49,7 +49,7 @@ import numpy as np
 
 from pipeline import _dedup_figures as figures
 from pipeline import _dedup_text as text
-from pipeline._dedup_store import Columns, Postings, Strings, salted_key, salted_keys
+from pipeline._dedup_store import Blobs, Columns, Postings, Strings, salted_key, salted_keys
 from pipeline._dedup_text import normalise, remove_repeated_paragraphs
 from pipeline.records import Article, DedupVerdict
 
@@ -132,7 +132,6 @@ class DedupResult:
 _SPECS = {
     "minhash": (np.dtype(np.uint16), (text.MINHASH_SIZE,)),
     "shingles": (np.dtype(np.uint32), ()),
-    "figures": (np.dtype(np.uint64), (figures.KINDS * figures.MASK_WORDS,)),
     "published": (np.dtype(np.int32), ()),
     "fingerprint": (np.dtype(np.uint64), ()),
     "terms": (np.dtype(np.uint32), (text.STORY_TERMS,)),
@@ -219,6 +218,8 @@ class DedupIndex:
         # _PER_KEY newest rows of a bucket, so older ones need not be kept.
         self._by_key = Postings(keep_newest=_PER_KEY)
         self._ids = Strings()
+        # Figure masks, packed (_dedup_figures.pack): most articles set few bits.
+        self._figures = Blobs()
         # A story id equal to the row's article id (most rows) is stored as "".
         self._stories = Strings()
         self._live = 0
@@ -228,7 +229,7 @@ class DedupIndex:
 
     def memory_bytes(self) -> int:
         """Approximate bytes held: arrays, posting tables, id strings."""
-        strings = self._ids.nbytes() + self._stories.nbytes()
+        strings = self._ids.nbytes() + self._stories.nbytes() + self._figures.nbytes()
         postings = self._by_id.nbytes() + self._by_key.nbytes()
         return self._columns.nbytes() + postings + strings
 
@@ -294,7 +295,7 @@ class DedupIndex:
             fingerprint=int(c["fingerprint"][row]),
             published_at=_EPOCH + timedelta(seconds=int(c["published"][row]) + _EPOCH_2020),
             shingles=int(c["shingles"][row]),
-            figure_words=c["figures"][row],
+            figure_words=figures.unpack(self._figures[row]),
             minhash=c["minhash"][row],
             terms=c["terms"][row],
             weights=c["weights"][row],
@@ -329,7 +330,9 @@ class DedupIndex:
         keys: np.ndarray | None = None,
     ) -> None:
         """Append a row; ``keys`` are its band and term keys if already computed."""
+        packed = figures.pack(values.pop("figures", _NO_FIGURES))
         row = self._columns.append(values)
+        self._figures.append(packed)
         self._by_id.add([_id_key(article_id)], row)
         if keys is None:
             keys = _row_keys(values["shingles"], values["minhash"], values["terms"])
@@ -365,8 +368,11 @@ class DedupIndex:
         ids, stories = self._ids, self._stories
         kept_ids = [ids[row] for row in live.tolist()]
         kept_stories = [stories[row] for row in live.tolist()]
+        kept_figures = [self._figures[row] for row in live.tolist()]
         self._columns.keep(live)
-        self._ids, self._stories = Strings(), Strings()
+        self._ids, self._stories, self._figures = Strings(), Strings(), Blobs()
+        for packed in kept_figures:
+            self._figures.append(packed)
         for article_id, story_id in zip(kept_ids, kept_stories, strict=True):
             self._ids.append(article_id)
             self._stories.append(story_id)
@@ -449,7 +455,7 @@ def _verdict_for(
         if exact.size:
             first = int(exact.min())
             return DedupVerdict("exact", fingerprint, index._story(first), index._ids[first], 1.0)
-        similarity = _overlap(columns, rows, probe, index.config, corrects)
+        similarity = _overlap(index, rows, probe, corrects)
         best = int(np.argmax(similarity))
         if similarity[best] >= index.config.duplicate_threshold:
             row = int(rows[best])
@@ -468,29 +474,21 @@ def _verdict_for(
     return DedupVerdict("unique", fingerprint, story_id)
 
 
-def _overlap(
-    columns: Columns, rows: np.ndarray, probe: _Probe, config: DedupConfig, corrects: bool
-) -> np.ndarray:
+def _overlap(index: DedupIndex, rows: np.ndarray, probe: _Probe, corrects: bool) -> np.ndarray:
     # Most candidates (found by a story term) share no MinHash value: their
     # overlap is 0, and only the others need the arithmetic below.
     overlap = np.zeros(rows.size)
-    matches = (columns["minhash"][rows] == probe.minhash).sum(axis=1)
+    matches = (index._columns["minhash"][rows] == probe.minhash).sum(axis=1)
     shared = np.flatnonzero(matches)
     if shared.size:
-        overlap[shared] = _overlap_of(
-            columns, rows[shared], matches[shared], probe, config, corrects
-        )
+        overlap[shared] = _overlap_of(index, rows[shared], matches[shared], probe, corrects)
     return overlap
 
 
 def _overlap_of(
-    columns: Columns,
-    rows: np.ndarray,
-    matches: np.ndarray,
-    probe: _Probe,
-    config: DedupConfig,
-    corrects: bool,
+    index: DedupIndex, rows: np.ndarray, matches: np.ndarray, probe: _Probe, corrects: bool
 ) -> np.ndarray:
+    columns, config = index._columns, index.config
     shingles = probe.shingles
     jaccard = text.jaccard(matches)
     sizes = columns["shingles"][rows].astype(np.float64)
@@ -502,7 +500,7 @@ def _overlap_of(
     # would be duplicates need the (costlier) figure check.
     near = np.flatnonzero(overlap >= config.duplicate_threshold)
     if near.size and not corrects:
-        theirs = columns["figures"][rows[near]]
+        theirs = np.array([figures.unpack(index._figures[row]) for row in rows[near].tolist()])
         replaced = figures.too_many_replaced(theirs, probe.figures, config.number_tolerance)
         overlap[near[replaced]] = 0.0
     return overlap

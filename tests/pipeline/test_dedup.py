@@ -559,3 +559,34 @@ def test_cosine_by_binary_search_equals_the_full_term_comparison() -> None:
     found = dedup._cosine(columns, rows, ours, our_weights)
     assert np.allclose(found, expected, atol=1e-5)
     assert (expected > 0).sum() > 10  # the test compares real overlaps
+
+
+def test_packed_figure_masks_unpack_to_the_same_words_in_fewer_bytes() -> None:
+    from pipeline import _dedup_figures as figures
+
+    rng = np.random.default_rng(4)
+    sizes = {}
+    for set_bits in (0, 1, 24, 59, 60, 300, 512):
+        bits = np.zeros(figures.KINDS * figures.MASK_BITS, np.uint8)
+        bits[rng.choice(bits.size, set_bits, replace=False)] = 1
+        words = np.packbits(bits, bitorder="little").view("<u8").astype(np.uint64)
+        packed = figures.pack(words)
+        assert figures.unpack(packed).tolist() == words.tolist()
+        sizes[set_bits] = len(packed)
+    assert sizes[0] == 4 and sizes[24] == 28 and sizes[59] == 63
+    assert sizes[60] == sizes[512] == 64  # no shorter as a list: the raw words
+
+
+def test_index_keeps_figures_of_restored_and_compacted_rows() -> None:
+    words = [3, 1 << 63, 0, 5, 1 << 40, 0, 7, 9]
+    index = DedupIndex(DedupConfig(window=timedelta(hours=1)))
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    for n in range(1100):  # expire enough rows to compact
+        entry = IndexEntry(f"r{n}", f"r{n}", f"{n + 1:016x}", start + timedelta(minutes=n))
+        if n == 1099:
+            entry = replace(entry, figures=tuple(words))
+        index.restore(entry)
+    index.expire()
+    assert len(index) < 1100
+    row = index._row_of("r1099")
+    assert row is not None and list(index._entry(row).figures) == words
