@@ -6,8 +6,9 @@ rows begin in one rows array (ascending, so the newest rows of a bucket come
 last), and recent postings wait in a small dict until they are merged in one
 O(n) ``np.insert``. Keys are not stored. A row number takes 3 bytes (a
 uint16 low part and a uint8 high part; the high part widens past 16.7M
-rows), a bucket start 2 bytes (a uint16 offset from a uint32 base shared by
-256 buckets; uint32 when a group of buckets outgrows it). A table whose
+rows); a bucket about 1 byte: its row count (uint8, wider only if a bucket
+outgrows it) plus a uint32 start per 64 buckets, from which a lookup adds up
+the counts before its bucket. A table whose
 lookups only ever read a bucket's ``keep_newest`` newest rows drops the
 older ones of crowded buckets (common story terms): lookups cannot tell. A
 bucket may hold rows of other keys; callers verify candidates against their
@@ -27,7 +28,8 @@ _PENDING_BYTES = 120  # dict slot, list and int objects per pending posting (mea
 _LOAD = 4  # postings per bucket after a rebuild is at most this ...
 _MAX_LOAD = 8  # ... and a table this full asks to be rebuilt
 _MIN_BITS = 8
-_GROUP_BITS = 8  # buckets sharing one uint32 base of their uint16 start offsets
+_GROUP_BITS = 6  # buckets sharing one uint32 start (a lookup sums up to 63 counts)
+_GROUP = 1 << _GROUP_BITS
 _MIX = np.uint64(0x9E3779B97F4A7C15)
 
 
@@ -92,7 +94,7 @@ class Postings:
     def nbytes(self) -> int:
         """Bytes held by the arrays, plus an estimate for the pending dict."""
         pending = sys.getsizeof(self._pending) + self._pending_count * _PENDING_BYTES
-        arrays = self._low.nbytes + self._high.nbytes + self._base.nbytes + self._offsets.nbytes
+        arrays = self._low.nbytes + self._high.nbytes + self._base.nbytes + self._counts.nbytes
         return arrays + pending
 
     def add(self, keys: list[int], row: int) -> None:
@@ -119,15 +121,26 @@ class Postings:
         high = rows >> np.uint32(16)
         wide = high.size and int(high.max()) > 0xFF
         self._high = high.astype(np.uint16 if wide else np.uint8)
-        self._base = starts[:: 1 << _GROUP_BITS].astype(np.uint32)
-        offsets = starts - np.repeat(self._base.astype(np.int64), 1 << _GROUP_BITS)[: starts.size]
-        wide = offsets.size and int(offsets.max()) > 0xFFFF
-        self._offsets = offsets.astype(np.uint32 if wide else np.uint16)
+        counts = np.diff(starts)
+        most = int(counts.max()) if counts.size else 0
+        dtype = np.uint8 if most <= 0xFF else np.uint16 if most <= 0xFFFF else np.uint32
+        self._counts = counts.astype(dtype).reshape(-1, _GROUP)
+        self._base = starts[:-1:_GROUP].astype(np.int64)
 
-    def _starts_of(self, buckets: np.ndarray) -> np.ndarray:
-        """Where ``buckets`` (intp) begin (int64); bucket 2**bits is the end."""
-        base = self._base[buckets >> _GROUP_BITS].astype(np.int64)
-        return base + self._offsets[buckets]
+    def _all_starts(self) -> np.ndarray:
+        """Every bucket's start and the end (int64, 2**bits + 1 values)."""
+        starts = np.zeros(self._counts.size + 1, np.int64)
+        within = np.cumsum(self._counts, axis=1, dtype=np.int64)
+        starts[1:] = (self._base[:, None] + within).ravel()
+        return starts
+
+    def _bounds(self, buckets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Where ``buckets`` (intp) begin and end (int64)."""
+        groups, at = buckets >> _GROUP_BITS, buckets & (_GROUP - 1)
+        counts = self._counts[groups].astype(np.int64)
+        before = np.arange(_GROUP)[None, :] < at[:, None]
+        left = self._base[groups] + (counts * before).sum(axis=1)
+        return left, left + counts[np.arange(buckets.size), at]
 
     def _rows_at(self, positions: np.ndarray | slice) -> np.ndarray:
         high = self._high[positions].astype(np.uint32) << np.uint32(16)
@@ -145,7 +158,7 @@ class Postings:
         buckets = keys >> self._shift
         order = np.lexsort((rows, buckets))
         buckets, rows = buckets[order], rows[order]
-        starts = self._starts_of(np.arange((1 << self._bits) + 1, dtype=np.intp))
+        starts = self._all_starts()
         # New rows are newer than every row in the table: they go at the end
         # of their bucket, an O(n) copy instead of a sort.
         merged = np.insert(self._rows_at(slice(None)), starts[buckets + 1], rows)
@@ -170,8 +183,8 @@ class Postings:
             if recent:
                 parts.append(np.array(recent, dtype=np.uint32))
         buckets = (keys >> self._shift).astype(np.intp)
-        right = self._starts_of(buckets + 1)
-        left = np.maximum(self._starts_of(buckets), right - quota)
+        first, right = self._bounds(buckets)
+        left = np.maximum(first, right - quota)
         lengths = right - left
         total = int(lengths.sum())
         if total:
@@ -186,8 +199,8 @@ class Postings:
         if self._keep is not None:
             raise ValueError("this table drops old rows: use lookup()")
         bucket = key >> int(self._shift)
-        left, right = self._starts_of(np.array([bucket, bucket + 1], dtype=np.intp)).tolist()
-        found = self._rows_at(slice(left, right)).tolist()
+        left, right = self._bounds(np.array([bucket], dtype=np.intp))
+        found = self._rows_at(slice(int(left[0]), int(right[0]))).tolist()
         return found + self._pending.get(key, [])
 
 
