@@ -133,7 +133,10 @@ _SPECS = {
     "minhash": (np.dtype(np.uint16), (text.MINHASH_SIZE,)),
     "shingles": (np.dtype(np.uint32), ()),
     "published": (np.dtype(np.int32), ()),
-    "fingerprint": (np.dtype(np.uint64), ()),
+    # The low 32 bits of the 64-bit fingerprint: a row is the same text only
+    # if its MinHash is equal too (see _same_text), which the 32 bits
+    # make certain among the few rows compared.
+    "fingerprint": (np.dtype(np.uint32), ()),
     "terms": (np.dtype(np.uint32), (text.STORY_TERMS,)),
     "weights": (np.dtype(np.uint8), (text.STORY_TERMS,)),  # in 255ths (see _quantised)
     "origin": (np.dtype(np.uint64), ()),
@@ -152,6 +155,17 @@ def _quantised(weights: np.ndarray | tuple[float, ...]) -> np.ndarray:
 
 _NO_FIGURES = np.zeros(figures.KINDS * figures.MASK_WORDS, np.uint64)
 _NO_MINHASH = np.zeros(text.MINHASH_SIZE, np.uint16)
+
+
+_LOW_32 = 0xFFFFFFFF
+
+
+def _same_text(
+    columns: Columns, rows: np.ndarray, fingerprint: int, minhash: np.ndarray
+) -> np.ndarray:
+    """Which ``rows`` hold the text with this fingerprint (and so this MinHash)."""
+    same = columns["fingerprint"][rows] == np.uint32(fingerprint & _LOW_32)
+    return same & (columns["minhash"][rows] == minhash).all(axis=1)
 
 
 def _seconds(moment: datetime) -> int:
@@ -287,12 +301,13 @@ class DedupIndex:
         self._columns["published"][row] = _DEAD
         self._live -= 1
 
-    def _entry(self, row: int) -> IndexEntry:
+    def _entry(self, row: int, fingerprint: int) -> IndexEntry:
+        """The entry of ``row``, whose text has the (64-bit) ``fingerprint``."""
         c = self._columns
         return _make_entry(
             article_id=self._ids[row],
             story_id=self._story(row),
-            fingerprint=int(c["fingerprint"][row]),
+            fingerprint=fingerprint,
             published_at=_EPOCH + timedelta(seconds=int(c["published"][row]) + _EPOCH_2020),
             shingles=int(c["shingles"][row]),
             figure_words=figures.unpack(self._figures[row]),
@@ -315,7 +330,7 @@ class DedupIndex:
                 "shingles": entry.shingles,
                 "figures": np.array(entry.figures, np.uint64) if entry.figures else _NO_FIGURES,
                 "published": _stored_time(_seconds(entry.published_at)),
-                "fingerprint": int(entry.fingerprint, 16),
+                "fingerprint": int(entry.fingerprint, 16) & _LOW_32,
                 "terms": terms,
                 "weights": weights,
                 "origin": entry.origin,
@@ -451,7 +466,7 @@ def _verdict_for(
     fingerprint = f"{probe.fingerprint:016x}"
     columns = index._columns
     if probe.shingles and rows.size:
-        exact = rows[columns["fingerprint"][rows] == probe.fingerprint]
+        exact = rows[_same_text(columns, rows, probe.fingerprint, probe.minhash)]
         if exact.size:
             first = int(exact.min())
             return DedupVerdict("exact", fingerprint, index._story(first), index._ids[first], 1.0)
@@ -569,7 +584,7 @@ def deduplicate(index: DedupIndex, article: Article, origin: int = 0) -> DedupRe
         rows = rows[rows != previous]
         columns = index._columns
         story_id = index._story(previous)
-        if int(columns["fingerprint"][previous]) == probe.fingerprint:
+        if _same_text(columns, np.array([previous]), probe.fingerprint, minhash)[0]:
             fingerprint = f"{probe.fingerprint:016x}"
             old_origin = int(columns["origin"][previous])
             if origin and old_origin and origin != old_origin:
@@ -585,7 +600,7 @@ def deduplicate(index: DedupIndex, article: Article, origin: int = 0) -> DedupRe
             verdict = DedupVerdict(
                 "unique", fingerprint, story_id, repeated_paragraphs_removed=removed
             )
-            return DedupResult(cleaned, verdict, index._entry(previous))
+            return DedupResult(cleaned, verdict, index._entry(previous, probe.fingerprint))
         index._kill(previous)
     corrects = text.is_correction(cleaned.text)
     verdict = _verdict_for(index, rows, probe, story_id, corrects)
@@ -597,7 +612,7 @@ def deduplicate(index: DedupIndex, article: Article, origin: int = 0) -> DedupRe
         "shingles": probe.shingles,
         "figures": probe.figures,
         "published": _stored_time(_seconds(article.published_at)),
-        "fingerprint": probe.fingerprint,
+        "fingerprint": probe.fingerprint & _LOW_32,
         "terms": stored_terms,
         "weights": stored_weights,
         "origin": origin,

@@ -589,4 +589,21 @@ def test_index_keeps_figures_of_restored_and_compacted_rows() -> None:
     index.expire()
     assert len(index) < 1100
     row = index._row_of("r1099")
-    assert row is not None and list(index._entry(row).figures) == words
+    assert row is not None and list(index._entry(row, 1099 + 1).figures) == words
+
+
+def test_same_text_needs_the_low_fingerprint_bits_and_an_equal_minhash() -> None:
+    from pipeline import dedup
+
+    index = DedupIndex()
+    minhash = np.arange(32, dtype=np.uint16)
+    other = minhash.copy()
+    other[0] = 999
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    for n, (fingerprint, stored) in enumerate(
+        [(0xAAAA_0000_1234_5678, minhash), (0xBBBB_0000_1234_5678, other), (0x1, minhash)]
+    ):
+        entry = IndexEntry(f"r{n}", f"r{n}", f"{fingerprint:016x}", start, 40)
+        index.restore(replace(entry, minhash=tuple(stored.tolist())))
+    same = dedup._same_text(index._columns, np.arange(3), 0xFFFF_0000_1234_5678, minhash)
+    assert same.tolist() == [True, False, False]
