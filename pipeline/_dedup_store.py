@@ -127,13 +127,6 @@ class Postings:
         self._counts = counts.astype(dtype).reshape(-1, _GROUP)
         self._base = starts[:-1:_GROUP].astype(np.int64)
 
-    def _all_starts(self) -> np.ndarray:
-        """Every bucket's start and the end (int64, 2**bits + 1 values)."""
-        starts = np.zeros(self._counts.size + 1, np.int64)
-        within = np.cumsum(self._counts, axis=1, dtype=np.int64)
-        starts[1:] = (self._base[:, None] + within).ravel()
-        return starts
-
     def _bounds(self, buckets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Where ``buckets`` (intp) begin and end (int64)."""
         groups, at = buckets >> _GROUP_BITS, buckets & (_GROUP - 1)
@@ -155,16 +148,44 @@ class Postings:
             (row for found in self._pending.values() for row in found), np.uint32, keys.size
         )
         self._pending, self._pending_count = {}, 0
-        buckets = keys >> self._shift
+        buckets = (keys >> self._shift).astype(np.intp)
         order = np.lexsort((rows, buckets))
         buckets, rows = buckets[order], rows[order]
-        starts = self._all_starts()
         # New rows are newer than every row in the table: they go at the end
-        # of their bucket, an O(n) copy instead of a sort.
-        merged = np.insert(self._rows_at(slice(None)), starts[buckets + 1], rows)
-        counts = np.bincount(buckets, minlength=1 << self._bits)
-        starts[1:] += np.cumsum(counts)
-        self._store(merged, starts)
+        # of their bucket, an O(n) copy instead of a sort; counts and group
+        # starts change only where rows were added.
+        ends = self._bounds(buckets)[1]
+        if self._high.dtype == np.uint8 and int(rows.max()) > 0xFFFFFF:
+            self._high = self._high.astype(np.uint16)
+        self._low = np.insert(self._low, ends, (rows & np.uint32(0xFFFF)).astype(np.uint16))
+        self._high = np.insert(self._high, ends, (rows >> np.uint32(16)).astype(self._high.dtype))
+        touched, added = np.unique(buckets, return_counts=True)
+        counts = self._counts.reshape(-1)
+        grown = counts[touched].astype(np.int64) + added
+        if int(grown.max()) > np.iinfo(counts.dtype).max:
+            self._counts = self._counts.astype(np.uint32)
+            counts = self._counts.reshape(-1)
+        counts[touched] = grown
+        self._move_starts(touched, added)
+        if self._keep is None:
+            return
+        over = touched[grown > self._keep]
+        if over.size:
+            first = self._bounds(over)[0]
+            dropped = grown[grown > self._keep] - self._keep
+            positions = np.repeat(first - np.cumsum(dropped) + dropped, dropped) + np.arange(
+                int(dropped.sum())
+            )
+            self._low = np.delete(self._low, positions)
+            self._high = np.delete(self._high, positions)
+            counts[over] = self._keep
+            self._move_starts(over, -dropped)
+
+    def _move_starts(self, buckets: np.ndarray, change: np.ndarray) -> None:
+        """Shift the group starts after ``buckets`` whose counts changed by ``change``."""
+        groups = np.zeros(self._base.size, np.int64)
+        np.add.at(groups, buckets >> _GROUP_BITS, change)
+        self._base[1:] += np.cumsum(groups)[:-1]
 
     def lookup(self, keys: np.ndarray, per_key: int) -> np.ndarray:
         """Rows under any of ``keys`` (and their buckets): at most ``per_key`` newest each."""
