@@ -1,13 +1,19 @@
 """Compact numpy storage for the de-duplication index.
 
 ``Postings`` maps 32-bit keys to row numbers as a bucketed CSR table: the
-top bits of a key pick a bucket, ``starts`` says where each bucket's rows
-begin in one ``rows`` array (ascending, so the newest rows of a bucket come
+top bits of a key pick a bucket, the bucket starts say where each bucket's
+rows begin in one rows array (ascending, so the newest rows of a bucket come
 last), and recent postings wait in a small dict until they are merged in one
-O(n) ``np.insert``. Keys are not stored: a posting costs its 4-byte row plus
-about one byte of ``starts``. A bucket may hold rows of other keys; callers
-verify candidates against their own columns (a MinHash band, a term, an id),
-and rebuild the table from those columns when it gets crowded.
+O(n) ``np.insert``. Keys are not stored. A row number takes 3 bytes (a
+uint16 low part and a uint8 high part; the high part widens past 16.7M
+rows); a bucket about 1 byte: its row count (uint8, wider only if a bucket
+outgrows it) plus a uint32 start per 64 buckets, from which a lookup adds up
+the counts before its bucket. A table whose
+lookups only ever read a bucket's ``keep_newest`` newest rows drops the
+older ones of crowded buckets (common story terms): lookups cannot tell. A
+bucket may hold rows of other keys; callers verify candidates against their
+own columns (a MinHash band, a term, an id), and rebuild the table from
+those columns when it gets crowded.
 """
 
 from __future__ import annotations
@@ -22,6 +28,8 @@ _PENDING_BYTES = 120  # dict slot, list and int objects per pending posting (mea
 _LOAD = 4  # postings per bucket after a rebuild is at most this ...
 _MAX_LOAD = 8  # ... and a table this full asks to be rebuilt
 _MIN_BITS = 8
+_GROUP_BITS = 6  # buckets sharing one uint32 start (a lookup sums up to 63 counts)
+_GROUP = 1 << _GROUP_BITS
 _MIX = np.uint64(0x9E3779B97F4A7C15)
 
 
@@ -42,35 +50,52 @@ def _bits_for(postings: int) -> int:
 
 
 class Postings:
-    """A multimap from uint32 keys to uint32 rows (a superset: buckets are shared)."""
+    """A multimap from uint32 keys to uint32 rows (a superset: buckets are shared).
 
-    def __init__(self, keys: np.ndarray | None = None, rows: np.ndarray | None = None) -> None:
+    With ``keep_newest`` set, only the newest ``keep_newest`` rows of each
+    bucket are kept: the caller promises to read no more (``lookup`` with
+    ``per_key <= keep_newest``, no ``rows_of``).
+    """
+
+    def __init__(
+        self,
+        keys: np.ndarray | None = None,
+        rows: np.ndarray | None = None,
+        keep_newest: int | None = None,
+    ) -> None:
         keys = np.zeros(0, np.uint32) if keys is None else keys.astype(np.uint32, copy=False)
         rows = np.zeros(0, np.uint32) if rows is None else rows.astype(np.uint32, copy=False)
+        self._keep = keep_newest
+        # Every posting ever added since the last rebuild, dropped ones
+        # included: when to rebuild (and so which keys share a bucket) must
+        # not depend on dropping.
+        self._count = int(keys.size)
         self._bits = _bits_for(keys.size)
         self._shift = np.uint32(32 - self._bits)
         buckets = keys >> self._shift
         order = np.lexsort((rows, buckets))  # by bucket, then oldest row first
-        self._rows = rows[order]
         counts = np.bincount(buckets, minlength=1 << self._bits)
-        self._starts = np.zeros((1 << self._bits) + 1, np.uint32)
-        np.cumsum(counts, out=self._starts[1:])
+        starts = np.zeros((1 << self._bits) + 1, np.int64)
+        np.cumsum(counts, out=starts[1:])
+        self._store(rows[order], starts)
         # Recent postings wait in a dict (O(1) lookups) until there are enough
         # of them to be worth one merge into the table.
         self._pending: dict[int, list[int]] = {}
         self._pending_count = 0
 
     def __len__(self) -> int:
-        return self._pending_count + self._rows.size
+        """Postings held (the dropped old rows of crowded buckets not counted)."""
+        return self._pending_count + self._low.size
 
     def crowded(self) -> bool:
         """Whether a rebuild (with more buckets) would pay off."""
-        return len(self) > _MAX_LOAD << self._bits
+        return self._count > _MAX_LOAD << self._bits
 
     def nbytes(self) -> int:
         """Bytes held by the arrays, plus an estimate for the pending dict."""
         pending = sys.getsizeof(self._pending) + self._pending_count * _PENDING_BYTES
-        return self._rows.nbytes + self._starts.nbytes + pending
+        arrays = self._low.nbytes + self._high.nbytes + self._base.nbytes + self._counts.nbytes
+        return arrays + pending
 
     def add(self, keys: list[int], row: int) -> None:
         """Add ``row`` under every key in ``keys``."""
@@ -82,8 +107,37 @@ class Postings:
             else:
                 found.append(row)
         self._pending_count += len(keys)
+        self._count += len(keys)
         if self._pending_count >= _PENDING:
             self._flush()
+
+    # -- compact storage ------------------------------------------------------
+
+    def _store(self, rows: np.ndarray, starts: np.ndarray) -> None:
+        """Keep ``rows`` (uint32, by bucket) and ``starts`` (int64) in compact form."""
+        if self._keep is not None:
+            rows, starts = _newest(rows, starts, self._keep)
+        self._low = (rows & np.uint32(0xFFFF)).astype(np.uint16)
+        high = rows >> np.uint32(16)
+        wide = high.size and int(high.max()) > 0xFF
+        self._high = high.astype(np.uint16 if wide else np.uint8)
+        counts = np.diff(starts)
+        most = int(counts.max()) if counts.size else 0
+        dtype = np.uint8 if most <= 0xFF else np.uint16 if most <= 0xFFFF else np.uint32
+        self._counts = counts.astype(dtype).reshape(-1, _GROUP)
+        self._base = starts[:-1:_GROUP].astype(np.int64)
+
+    def _bounds(self, buckets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Where ``buckets`` (intp) begin and end (int64)."""
+        groups, at = buckets >> _GROUP_BITS, buckets & (_GROUP - 1)
+        counts = self._counts[groups].astype(np.int64)
+        before = np.arange(_GROUP)[None, :] < at[:, None]
+        left = self._base[groups] + (counts * before).sum(axis=1)
+        return left, left + counts[np.arange(buckets.size), at]
+
+    def _rows_at(self, positions: np.ndarray | slice) -> np.ndarray:
+        high = self._high[positions].astype(np.uint32) << np.uint32(16)
+        return high | self._low[positions]
 
     def _flush(self) -> None:
         if not self._pending_count:
@@ -94,17 +148,49 @@ class Postings:
             (row for found in self._pending.values() for row in found), np.uint32, keys.size
         )
         self._pending, self._pending_count = {}, 0
-        buckets = keys >> self._shift
+        buckets = (keys >> self._shift).astype(np.intp)
         order = np.lexsort((rows, buckets))
         buckets, rows = buckets[order], rows[order]
         # New rows are newer than every row in the table: they go at the end
-        # of their bucket, an O(n) copy instead of a sort.
-        self._rows = np.insert(self._rows, self._starts[buckets + 1].astype(np.intp), rows)
-        counts = np.bincount(buckets, minlength=1 << self._bits)
-        self._starts[1:] += np.cumsum(counts).astype(np.uint32)
+        # of their bucket, an O(n) copy instead of a sort; counts and group
+        # starts change only where rows were added.
+        ends = self._bounds(buckets)[1]
+        if self._high.dtype == np.uint8 and int(rows.max()) > 0xFFFFFF:
+            self._high = self._high.astype(np.uint16)
+        self._low = np.insert(self._low, ends, (rows & np.uint32(0xFFFF)).astype(np.uint16))
+        self._high = np.insert(self._high, ends, (rows >> np.uint32(16)).astype(self._high.dtype))
+        touched, added = np.unique(buckets, return_counts=True)
+        counts = self._counts.reshape(-1)
+        grown = counts[touched].astype(np.int64) + added
+        if int(grown.max()) > np.iinfo(counts.dtype).max:
+            self._counts = self._counts.astype(np.uint32)
+            counts = self._counts.reshape(-1)
+        counts[touched] = grown
+        self._move_starts(touched, added)
+        if self._keep is None:
+            return
+        over = touched[grown > self._keep]
+        if over.size:
+            first = self._bounds(over)[0]
+            dropped = grown[grown > self._keep] - self._keep
+            positions = np.repeat(first - np.cumsum(dropped) + dropped, dropped) + np.arange(
+                int(dropped.sum())
+            )
+            self._low = np.delete(self._low, positions)
+            self._high = np.delete(self._high, positions)
+            counts[over] = self._keep
+            self._move_starts(over, -dropped)
+
+    def _move_starts(self, buckets: np.ndarray, change: np.ndarray) -> None:
+        """Shift the group starts after ``buckets`` whose counts changed by ``change``."""
+        groups = np.zeros(self._base.size, np.int64)
+        np.add.at(groups, buckets >> _GROUP_BITS, change)
+        self._base[1:] += np.cumsum(groups)[:-1]
 
     def lookup(self, keys: np.ndarray, per_key: int) -> np.ndarray:
         """Rows under any of ``keys`` (and their buckets): at most ``per_key`` newest each."""
+        if self._keep is not None and per_key > self._keep:
+            raise ValueError(f"this table keeps only the {self._keep} newest rows per bucket")
         quota = np.full(keys.size, per_key, dtype=np.int64)
         parts = []
         if self._pending_count:
@@ -118,22 +204,43 @@ class Postings:
             if recent:
                 parts.append(np.array(recent, dtype=np.uint32))
         buckets = (keys >> self._shift).astype(np.intp)
-        right = self._starts[buckets + 1].astype(np.int64)
-        left = np.maximum(self._starts[buckets], right - quota)
+        first, right = self._bounds(buckets)
+        left = np.maximum(first, right - quota)
         lengths = right - left
         total = int(lengths.sum())
         if total:
             offsets = np.repeat(left - np.cumsum(lengths) + lengths, lengths)
-            parts.append(self._rows[offsets + np.arange(total)])
+            parts.append(self._rows_at(offsets + np.arange(total)))
         if not parts:
             return np.zeros(0, dtype=np.uint32)
         return _distinct(np.concatenate(parts) if len(parts) > 1 else parts[0])
 
     def rows_of(self, key: int) -> list[int]:
         """Every row under ``key`` (and its bucket), oldest first."""
+        if self._keep is not None:
+            raise ValueError("this table drops old rows: use lookup()")
         bucket = key >> int(self._shift)
-        found = self._rows[self._starts[bucket] : self._starts[bucket + 1]].tolist()
+        left, right = self._bounds(np.array([bucket], dtype=np.intp))
+        found = self._rows_at(slice(int(left[0]), int(right[0]))).tolist()
         return found + self._pending.get(key, [])
+
+
+def _newest(rows: np.ndarray, starts: np.ndarray, keep: int) -> tuple[np.ndarray, np.ndarray]:
+    """Only the ``keep`` newest (last) rows of each bucket, and the new starts."""
+    counts = np.diff(starts)
+    over = np.flatnonzero(counts > keep)
+    if not over.size:
+        return rows, starts
+    dropped = counts[over] - keep
+    first = starts[over]
+    positions = np.repeat(first - np.cumsum(dropped) + dropped, dropped) + np.arange(
+        int(dropped.sum())
+    )
+    kept = np.ones(rows.size, dtype=bool)
+    kept[positions] = False
+    new_starts = np.zeros_like(starts)
+    np.cumsum(np.minimum(counts, keep), out=new_starts[1:])
+    return rows[kept], new_starts
 
 
 def _distinct(rows: np.ndarray) -> np.ndarray:
@@ -186,6 +293,30 @@ class Columns:
             grown = np.zeros((capacity, *column.shape[1:]), column.dtype)
             grown[: self.size] = column[: self.size]
             self._arrays[name] = grown
+
+
+class Blobs:
+    """An append-only list of byte strings in one buffer with 32-bit end offsets."""
+
+    def __init__(self) -> None:
+        self._data = bytearray()
+        self._ends = array("I")
+
+    def __len__(self) -> int:
+        return len(self._ends)
+
+    def __getitem__(self, index: int) -> bytes:
+        start = self._ends[index - 1] if index else 0
+        return bytes(self._data[start : self._ends[index]])
+
+    def append(self, value: bytes) -> None:
+        """Add ``value`` at the end."""
+        self._data += value
+        self._ends.append(len(self._data))
+
+    def nbytes(self) -> int:
+        """Bytes held by the buffer and the offsets, spare capacity included."""
+        return sys.getsizeof(self._data) + sys.getsizeof(self._ends)
 
 
 class Strings:

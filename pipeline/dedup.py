@@ -7,7 +7,9 @@ of what the stage has already seen and returns the cleaned article, its
 - **Repeated paragraphs** (a scraped body pasted twice) are removed first.
 - **Exact**: a 64-bit fingerprint of the normalised body (case, whitespace,
   punctuation, markup, bylines, datelines and the wire trailer stripped),
-  compared on the candidates the bands find (an exact copy shares all 16).
+  compared on the candidates the bands find (an exact copy shares all 16):
+  the index keeps its low 32 bits, and a row with those bits and an equal
+  MinHash is the same text.
 - **Near**: 32 MinHash minima (16-bit) of word 5-shingles, found through 16
   LSH bands of 2 rows; ``similarity`` is the estimated overlap coefficient
   |A∩B| / min(|A|, |B|), so a copy with a trimmed lede, a cut tail or added
@@ -27,11 +29,14 @@ State and partitioning: the stage runs as ONE partition, so a lookup sees
 every indexed article and global near-duplicate detection is trivially right.
 The index is rebuilt exactly from its persisted :class:`IndexEntry` records
 (:meth:`DedupIndex.restore`), which hold only primitives for the codec.
-Memory per indexed article (``bench.dedup_bench``): numpy columns (MinHash
-64 bytes, figure masks 64, story terms 64 and their weights 16, the rest 20),
-about 5 bytes per posting (a 4-byte row and a share of the bucket starts;
-keys are recomputed from the columns, not stored) for 16 bands and up to 8
-terms, and the id strings.
+Memory per indexed article (``bench.dedup_bench``, about 297 bytes at 100k):
+numpy columns (MinHash 64 bytes, story terms 64 and their weights 16, the
+rest 16), the figure masks packed to the bits they set (about 38 bytes
+instead of 64; :func:`pipeline._dedup_figures.pack`), about 4 bytes per
+posting (a 3-byte row and a bucket's row count; keys are recomputed from the
+columns, not stored) for 16 bands and up to 8 terms, fewer where a bucket
+holds more than the ``_PER_KEY`` newest rows a lookup reads (common terms),
+and the id strings.
 
 Re-delivery: an article whose id is indexed with the same fingerprint gets its
 first verdict's story back as ``unique`` (at-least-once delivery must not turn
@@ -49,7 +54,7 @@ import numpy as np
 
 from pipeline import _dedup_figures as figures
 from pipeline import _dedup_text as text
-from pipeline._dedup_store import Columns, Postings, Strings, salted_key, salted_keys
+from pipeline._dedup_store import Blobs, Columns, Postings, Strings, salted_key, salted_keys
 from pipeline._dedup_text import normalise, remove_repeated_paragraphs
 from pipeline.records import Article, DedupVerdict
 
@@ -132,9 +137,11 @@ class DedupResult:
 _SPECS = {
     "minhash": (np.dtype(np.uint16), (text.MINHASH_SIZE,)),
     "shingles": (np.dtype(np.uint32), ()),
-    "figures": (np.dtype(np.uint64), (figures.KINDS * figures.MASK_WORDS,)),
     "published": (np.dtype(np.int32), ()),
-    "fingerprint": (np.dtype(np.uint64), ()),
+    # The low 32 bits of the 64-bit fingerprint: a row is the same text only
+    # if its MinHash is equal too (see _same_text), which the 32 bits
+    # make certain among the few rows compared.
+    "fingerprint": (np.dtype(np.uint32), ()),
     "terms": (np.dtype(np.uint32), (text.STORY_TERMS,)),
     "weights": (np.dtype(np.uint8), (text.STORY_TERMS,)),  # in 255ths (see _quantised)
     "origin": (np.dtype(np.uint64), ()),
@@ -153,6 +160,17 @@ def _quantised(weights: np.ndarray | tuple[float, ...]) -> np.ndarray:
 
 _NO_FIGURES = np.zeros(figures.KINDS * figures.MASK_WORDS, np.uint64)
 _NO_MINHASH = np.zeros(text.MINHASH_SIZE, np.uint16)
+
+
+_LOW_32 = 0xFFFFFFFF
+
+
+def _same_text(
+    columns: Columns, rows: np.ndarray, fingerprint: int, minhash: np.ndarray
+) -> np.ndarray:
+    """Which ``rows`` hold the text with this fingerprint (and so this MinHash)."""
+    same = columns["fingerprint"][rows] == np.uint32(fingerprint & _LOW_32)
+    return same & (columns["minhash"][rows] == minhash).all(axis=1)
 
 
 def _seconds(moment: datetime) -> int:
@@ -221,8 +239,12 @@ class DedupIndex:
     def _clear(self) -> None:
         self._columns = Columns(_SPECS)
         self._by_id = Postings()
-        self._by_key = Postings()  # MinHash bands and posted story terms
+        # MinHash bands and posted story terms; lookups read at most the
+        # _PER_KEY newest rows of a bucket, so older ones need not be kept.
+        self._by_key = Postings(keep_newest=_PER_KEY)
         self._ids = Strings()
+        # Figure masks, packed (_dedup_figures.pack): most articles set few bits.
+        self._figures = Blobs()
         # A story id equal to the row's article id (most rows) is stored as "".
         self._stories = Strings()
         self._live = 0
@@ -232,7 +254,7 @@ class DedupIndex:
 
     def memory_bytes(self) -> int:
         """Approximate bytes held: arrays, posting tables, id strings."""
-        strings = self._ids.nbytes() + self._stories.nbytes()
+        strings = self._ids.nbytes() + self._stories.nbytes() + self._figures.nbytes()
         postings = self._by_id.nbytes() + self._by_key.nbytes()
         return self._columns.nbytes() + postings + strings
 
@@ -305,15 +327,16 @@ class DedupIndex:
         self._columns["published"][row] = _DEAD
         self._live -= 1
 
-    def _entry(self, row: int) -> IndexEntry:
+    def _entry(self, row: int, fingerprint: int) -> IndexEntry:
+        """The entry of ``row``, whose text has the (64-bit) ``fingerprint``."""
         c = self._columns
         return _make_entry(
             article_id=self._ids[row],
             story_id=self._story(row),
-            fingerprint=int(c["fingerprint"][row]),
+            fingerprint=fingerprint,
             published_at=_EPOCH + timedelta(seconds=int(c["published"][row]) + _EPOCH_2020),
             shingles=int(c["shingles"][row]),
-            figure_words=c["figures"][row],
+            figure_words=figures.unpack(self._figures[row]),
             minhash=c["minhash"][row],
             terms=c["terms"][row],
             weights=c["weights"][row],
@@ -333,7 +356,7 @@ class DedupIndex:
                 "shingles": entry.shingles,
                 "figures": np.array(entry.figures, np.uint64) if entry.figures else _NO_FIGURES,
                 "published": _stored_time(_seconds(entry.published_at)),
-                "fingerprint": int(entry.fingerprint, 16),
+                "fingerprint": int(entry.fingerprint, 16) & _LOW_32,
                 "terms": terms,
                 "weights": weights,
                 "origin": entry.origin,
@@ -348,7 +371,9 @@ class DedupIndex:
         keys: np.ndarray | None = None,
     ) -> None:
         """Append a row; ``keys`` are its band and term keys if already computed."""
+        packed = figures.pack(values.pop("figures", _NO_FIGURES))
         row = self._columns.append(values)
+        self._figures.append(packed)
         self._by_id.add([_id_key(article_id)], row)
         if keys is None:
             keys = _row_keys(values["shingles"], values["minhash"], values["terms"])
@@ -373,7 +398,9 @@ class DedupIndex:
         posted = keys != 0
         # A row without shingles has no bands (its MinHash is all zeros).
         posted[columns["shingles"][rows] == 0, : text.BANDS] = False
-        self._by_key = Postings(keys[posted], np.repeat(rows, posted.sum(axis=1)))
+        self._by_key = Postings(
+            keys[posted], np.repeat(rows, posted.sum(axis=1)), keep_newest=_PER_KEY
+        )
 
     def _compact(self) -> None:
         # Dropping the dead rows keeps arrays and postings proportional to
@@ -382,8 +409,11 @@ class DedupIndex:
         ids, stories = self._ids, self._stories
         kept_ids = [ids[row] for row in live.tolist()]
         kept_stories = [stories[row] for row in live.tolist()]
+        kept_figures = [self._figures[row] for row in live.tolist()]
         self._columns.keep(live)
-        self._ids, self._stories = Strings(), Strings()
+        self._ids, self._stories, self._figures = Strings(), Strings(), Blobs()
+        for packed in kept_figures:
+            self._figures.append(packed)
         for article_id, story_id in zip(kept_ids, kept_stories, strict=True):
             self._ids.append(article_id)
             self._stories.append(story_id)
@@ -460,11 +490,11 @@ def _verdict_for(
     fingerprint = f"{probe.fingerprint:016x}"
     columns = index._columns
     if probe.shingles and rows.size:
-        exact = rows[columns["fingerprint"][rows] == probe.fingerprint]
+        exact = rows[_same_text(columns, rows, probe.fingerprint, probe.minhash)]
         if exact.size:
             first = int(exact.min())
             return DedupVerdict("exact", fingerprint, index._story(first), index._ids[first], 1.0)
-        similarity = _overlap(columns, rows, probe, index.config, corrects)
+        similarity = _overlap(index, rows, probe, corrects)
         best = int(np.argmax(similarity))
         if similarity[best] >= index.config.duplicate_threshold:
             row = int(rows[best])
@@ -483,29 +513,21 @@ def _verdict_for(
     return DedupVerdict("unique", fingerprint, story_id)
 
 
-def _overlap(
-    columns: Columns, rows: np.ndarray, probe: _Probe, config: DedupConfig, corrects: bool
-) -> np.ndarray:
+def _overlap(index: DedupIndex, rows: np.ndarray, probe: _Probe, corrects: bool) -> np.ndarray:
     # Most candidates (found by a story term) share no MinHash value: their
     # overlap is 0, and only the others need the arithmetic below.
     overlap = np.zeros(rows.size)
-    matches = (columns["minhash"][rows] == probe.minhash).sum(axis=1)
+    matches = (index._columns["minhash"][rows] == probe.minhash).sum(axis=1)
     shared = np.flatnonzero(matches)
     if shared.size:
-        overlap[shared] = _overlap_of(
-            columns, rows[shared], matches[shared], probe, config, corrects
-        )
+        overlap[shared] = _overlap_of(index, rows[shared], matches[shared], probe, corrects)
     return overlap
 
 
 def _overlap_of(
-    columns: Columns,
-    rows: np.ndarray,
-    matches: np.ndarray,
-    probe: _Probe,
-    config: DedupConfig,
-    corrects: bool,
+    index: DedupIndex, rows: np.ndarray, matches: np.ndarray, probe: _Probe, corrects: bool
 ) -> np.ndarray:
+    columns, config = index._columns, index.config
     shingles = probe.shingles
     jaccard = text.jaccard(matches)
     sizes = columns["shingles"][rows].astype(np.float64)
@@ -517,7 +539,7 @@ def _overlap_of(
     # would be duplicates need the (costlier) figure check.
     near = np.flatnonzero(overlap >= config.duplicate_threshold)
     if near.size and not corrects:
-        theirs = columns["figures"][rows[near]]
+        theirs = np.array([figures.unpack(index._figures[row]) for row in rows[near].tolist()])
         replaced = figures.too_many_replaced(theirs, probe.figures, config.number_tolerance)
         overlap[near[replaced]] = 0.0
     return overlap
@@ -586,7 +608,7 @@ def deduplicate(index: DedupIndex, article: Article, origin: int = 0) -> DedupRe
         rows = rows[rows != previous]
         columns = index._columns
         story_id = index._story(previous)
-        if int(columns["fingerprint"][previous]) == probe.fingerprint:
+        if _same_text(columns, np.array([previous]), probe.fingerprint, minhash)[0]:
             fingerprint = f"{probe.fingerprint:016x}"
             old_origin = int(columns["origin"][previous])
             if origin and old_origin and origin != old_origin:
@@ -602,7 +624,7 @@ def deduplicate(index: DedupIndex, article: Article, origin: int = 0) -> DedupRe
             verdict = DedupVerdict(
                 "unique", fingerprint, story_id, repeated_paragraphs_removed=removed
             )
-            return DedupResult(cleaned, verdict, index._entry(previous))
+            return DedupResult(cleaned, verdict, index._entry(previous, probe.fingerprint))
         index._kill(previous)
     corrects = text.is_correction(cleaned.text)
     verdict = _verdict_for(index, rows, probe, story_id, corrects)
@@ -614,7 +636,7 @@ def deduplicate(index: DedupIndex, article: Article, origin: int = 0) -> DedupRe
         "shingles": probe.shingles,
         "figures": probe.figures,
         "published": _stored_time(_seconds(article.published_at)),
-        "fingerprint": probe.fingerprint,
+        "fingerprint": probe.fingerprint & _LOW_32,
         "terms": stored_terms,
         "weights": stored_weights,
         "origin": origin,

@@ -373,6 +373,43 @@ def test_postings_find_every_row_under_a_key_merged_pending_or_rebuilt() -> None
         assert newest in table.lookup(query[:1], per_key=2).tolist()
 
 
+def test_postings_keeping_the_newest_rows_answer_lookups_as_a_full_table() -> None:
+    # Few distinct keys: buckets far fuller than the 16 rows a lookup reads.
+    rng = np.random.default_rng(2)
+    keys = salted_keys(rng.integers(0, 40, size=(3000, 3), dtype=np.uint32), 5)
+    full, kept = Postings(), Postings(keep_newest=16)
+    for row, row_keys in enumerate(keys):
+        full.add(row_keys.tolist(), row)
+        kept.add(row_keys.tolist(), row)
+    rows = np.repeat(np.arange(3000, dtype=np.uint32), 3)
+    rebuilt = Postings(keys.ravel(), rows, keep_newest=16)
+    assert len(kept) < len(full) and kept.nbytes() < full.nbytes()
+    assert kept.crowded() == full.crowded()  # rebuild timing does not depend on dropping
+    for query in (keys[[5, 9], 0], keys[[1000], 1], keys[-1]):
+        for per_key in (1, 4, 16):
+            expected = full.lookup(query, per_key=per_key).tolist()
+            assert kept.lookup(query, per_key=per_key).tolist() == expected
+            assert rebuilt.lookup(query, per_key=per_key).tolist() == (
+                Postings(keys.ravel(), rows).lookup(query, per_key=per_key).tolist()
+            )
+    with pytest.raises(ValueError):
+        kept.lookup(keys[0], per_key=17)
+
+
+def test_postings_keep_row_numbers_past_24_bits_and_crowded_bucket_groups() -> None:
+    # One key with 70,000 rows (its group's offsets outgrow uint16) and rows
+    # beyond 2**24 (the 3-byte row numbers widen).
+    rows = np.concatenate(
+        (np.arange(70_000, dtype=np.uint32), np.array([1 << 24, (1 << 26) + 5], np.uint32))
+    )
+    keys = np.full(rows.size, 12345, np.uint32)
+    keys[-1] = 0xF000_0000  # another bucket (the top bits pick it)
+    table = Postings(keys, rows)
+    assert table.rows_of(12345)[-2:] == [69_999, 1 << 24]
+    assert (1 << 26) + 5 in table.rows_of(0xF000_0000)
+    assert table.lookup(np.array([12345], np.uint32), per_key=2).tolist() == [69_999, 1 << 24]
+
+
 def test_strings_store_returns_what_was_appended_in_fewer_bytes_than_a_list() -> None:
     from pipeline._dedup_store import Strings
 
@@ -542,3 +579,51 @@ def test_entries_are_dropped_when_the_newest_time_passes_an_hour() -> None:
     deduplicate(index, article("newest", third, hours=73.2))  # hour 73: cutoff 1 h
     assert len(index) == 2 and index.expire() == ["old"]
     assert index.expire() == []
+
+
+def test_packed_figure_masks_unpack_to_the_same_words_in_fewer_bytes() -> None:
+    from pipeline import _dedup_figures as figures
+
+    rng = np.random.default_rng(4)
+    sizes = {}
+    for set_bits in (0, 1, 24, 59, 60, 300, 512):
+        bits = np.zeros(figures.KINDS * figures.MASK_BITS, np.uint8)
+        bits[rng.choice(bits.size, set_bits, replace=False)] = 1
+        words = np.packbits(bits, bitorder="little").view("<u8").astype(np.uint64)
+        packed = figures.pack(words)
+        assert figures.unpack(packed).tolist() == words.tolist()
+        sizes[set_bits] = len(packed)
+    assert sizes[0] == 4 and sizes[24] == 28 and sizes[59] == 63
+    assert sizes[60] == sizes[512] == 64  # no shorter as a list: the raw words
+
+
+def test_index_keeps_figures_of_restored_and_compacted_rows() -> None:
+    words = [3, 1 << 63, 0, 5, 1 << 40, 0, 7, 9]
+    index = DedupIndex(DedupConfig(window=timedelta(hours=1)))
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    for n in range(1100):  # expire enough rows to compact
+        entry = IndexEntry(f"r{n}", f"r{n}", f"{n + 1:016x}", start + timedelta(minutes=n))
+        if n == 1099:
+            entry = replace(entry, figures=tuple(words))
+        index.restore(entry)
+    index.expire()
+    assert len(index) < 1100
+    row = index._row_of("r1099")
+    assert row is not None and list(index._entry(row, 1099 + 1).figures) == words
+
+
+def test_same_text_needs_the_low_fingerprint_bits_and_an_equal_minhash() -> None:
+    from pipeline import dedup
+
+    index = DedupIndex()
+    minhash = np.arange(32, dtype=np.uint16)
+    other = minhash.copy()
+    other[0] = 999
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    for n, (fingerprint, stored) in enumerate(
+        [(0xAAAA_0000_1234_5678, minhash), (0xBBBB_0000_1234_5678, other), (0x1, minhash)]
+    ):
+        entry = IndexEntry(f"r{n}", f"r{n}", f"{fingerprint:016x}", start, 40)
+        index.restore(replace(entry, minhash=tuple(stored.tolist())))
+    same = dedup._same_text(index._columns, np.arange(3), 0xFFFF_0000_1234_5678, minhash)
+    assert same.tolist() == [True, False, False]
