@@ -25,7 +25,7 @@ import sys
 import time
 import urllib.request
 import uuid
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import orjson
@@ -93,10 +93,11 @@ def free_port() -> int:
 
 
 async def soak(settings: Settings, pid: int, items: list, rate: float, minutes: float,
-               every: float) -> list[tuple[float, float, int]]:
+               every: float, advance: bool = False) -> list[tuple[float, float, int]]:
     producer = kafka.producer(settings, embedded=True)
     await producer.start()
     samples: list[tuple[float, float, int]] = []
+    span = _span(items) if advance else timedelta(0)
     started = time.monotonic()
     sent = 0
     next_sample = started
@@ -106,6 +107,11 @@ async def soak(settings: Settings, pid: int, items: list, rate: float, minutes: 
             round_number = sent // len(items)
             now = datetime.now(timezone.utc)
             payload = item.payload(now) | {"id": f"{item.id}~{round_number}"}
+            if advance and item.published_at is not None:
+                # Each round is dated after the one before, as a live feed is:
+                # nothing repeats within the window, and old entries expire.
+                payload["published_at"] = (item.published_at
+                                           + round_number * span).isoformat()
             await producer.send(settings.topics.raw, orjson.dumps(payload))
             sent += 1
             if time.monotonic() >= next_sample:
@@ -126,6 +132,11 @@ async def soak(settings: Settings, pid: int, items: list, rate: float, minutes: 
     return samples
 
 
+def _span(items: list) -> timedelta:
+    dates = [item.published_at for item in items if item.published_at is not None]
+    return max(dates) - min(dates) + timedelta(days=1) if dates else timedelta(0)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--file", type=Path, default=DEFAULT_DATA, help="Reuters-format JSONL")
@@ -136,6 +147,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="distinct articles before the replay loops (default 5000)")
     parser.add_argument("--window-hours", type=float, default=72.0,
                         help="WIREWATCH_DEDUP_WINDOW_HOURS for the worker")
+    parser.add_argument("--advance-time", action="store_true",
+                        help="date each round after the one before, so every round is new "
+                             "and the dedup index keeps expiring (default: rounds repeat "
+                             "their dates, so later rounds are duplicates)")
     args = parser.parse_args(argv)
     if not args.file.exists():
         print(f"soak: skipped: no article file at {args.file}", file=sys.stderr)
@@ -164,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
                   "| dedup index entries | sent | processed |\n"
                   "|---:|---:|---:|---:|---:|---:|---:|")
             samples = asyncio.run(soak(settings, worker.pid, items, args.rate, args.minutes,
-                                       args.every))
+                                       args.every, args.advance_time))
         finally:
             worker.terminate()
             worker.wait(60)
