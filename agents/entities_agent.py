@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import signal
 import time
 from collections import deque
 from concurrent.futures import Executor, ProcessPoolExecutor
@@ -34,6 +35,10 @@ STAGE = "entities"
 def _start_model_process() -> None:
     # A model process must not outlive its worker, even one killed with -9.
     die_with_parent()
+    # Ctrl-C reaches the whole process group; the worker shuts the pool down
+    # itself, so a model process that also stopped on it would only print a
+    # KeyboardInterrupt traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     entities.warm_up()
 
 
