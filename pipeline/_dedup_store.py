@@ -319,29 +319,17 @@ class Blobs:
         return sys.getsizeof(self._data) + sys.getsizeof(self._ends)
 
 
-class Strings:
-    """An append-only list of strings in one byte buffer with 32-bit end offsets.
+class Strings(Blobs):
+    """An append-only list of strings, stored as UTF-8 :class:`Blobs`.
 
     A Python ``str`` in a list costs about 57 bytes plus its length; here a
     string costs its UTF-8 length plus 4 bytes.
     """
 
-    def __init__(self) -> None:
-        self._data = bytearray()
-        self._ends = array("I")
-
-    def __len__(self) -> int:
-        return len(self._ends)
-
-    def __getitem__(self, index: int) -> str:
+    def __getitem__(self, index: int) -> str:  # type: ignore[override]
         start = self._ends[index - 1] if index else 0
         return self._data[start : self._ends[index]].decode("utf-8")
 
-    def append(self, value: str) -> None:
+    def append(self, value: str) -> None:  # type: ignore[override]
         """Add ``value`` at the end."""
-        self._data += value.encode("utf-8")
-        self._ends.append(len(self._data))
-
-    def nbytes(self) -> int:
-        """Bytes held by the buffer and the offsets, spare capacity included."""
-        return sys.getsizeof(self._data) + sys.getsizeof(self._ends)
+        super().append(value.encode("utf-8"))
