@@ -112,15 +112,18 @@ def memory_mb(pid: int, field: str = "VmHWM") -> float:
 
     ``VmHWM`` is the peak resident set, ``VmRSS`` the current one.
     """
-    total = 0
-    for each in _tree(pid):
-        try:
-            for line in Path(f"/proc/{each}/status").read_text().splitlines():
-                if line.startswith(f"{field}:"):
-                    total += int(line.split()[1])
-        except OSError:
-            continue
-    return total / 1024
+    return sum(status_kib(each, field) for each in _tree(pid)) / 1024
+
+
+def status_kib(pid: int, field: str) -> int:
+    """One process's /proc status field in KiB (0 if the process is gone)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(f"{field}:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
 
 
 # ---------------------------------------------------------------- 2. stages alone

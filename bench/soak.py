@@ -34,7 +34,7 @@ from aiokafka import TopicPartition
 from agents import kafka
 from agents.embedded import EmbeddedBroker, orphan_safe
 from agents.settings import Settings
-from bench.run import DEFAULT_DATA, REPO, _tree, load_items, memory_mb
+from bench.run import DEFAULT_DATA, REPO, _tree, load_items, memory_mb, status_kib
 
 
 async def processed(settings: Settings) -> int:
@@ -66,13 +66,7 @@ def worker_process(pid: int) -> int:
 
 def own_rss_mb(pid: int) -> float:
     """Current RSS of one process, without its children."""
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return float("nan")
+    return status_kib(pid, "VmRSS") / 1024
 
 
 def index_entries(port: int) -> str:
