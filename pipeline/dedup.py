@@ -600,8 +600,9 @@ def deduplicate(index: DedupIndex, article: Article, origin: int = 0) -> DedupRe
         source,
     )
     keys = _row_keys(probe.shingles, minhash, terms)
+    published = _seconds(article.published_at)
     index.advance(article.published_at)
-    rows = index._candidates(keys, _seconds(article.published_at))
+    rows = index._candidates(keys, published)
     story_id = article.id
     previous = index._row_of(article.id)
     if previous is not None:
@@ -635,7 +636,7 @@ def deduplicate(index: DedupIndex, article: Article, origin: int = 0) -> DedupRe
         "minhash": minhash,
         "shingles": probe.shingles,
         "figures": probe.figures,
-        "published": _stored_time(_seconds(article.published_at)),
+        "published": _stored_time(published),
         "fingerprint": probe.fingerprint & _LOW_32,
         "terms": stored_terms,
         "weights": stored_weights,
