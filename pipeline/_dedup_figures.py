@@ -154,14 +154,6 @@ def to_words(masks: tuple[int, ...]) -> list[int]:
     return [(mask >> (64 * j)) & 0xFFFFFFFFFFFFFFFF for mask in masks for j in range(MASK_WORDS)]
 
 
-def from_words(words: list[int] | tuple[int, ...]) -> tuple[int, ...]:
-    """Inverse of :func:`to_words`."""
-    return tuple(
-        sum(int(words[k * MASK_WORDS + j]) << (64 * j) for j in range(MASK_WORDS))
-        for k in range(KINDS)
-    )
-
-
 _WORDS = KINDS * MASK_WORDS
 _PACKED_MAX = _WORDS * 8  # bytes of the words themselves, the longest packed form
 
