@@ -13,6 +13,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import faust
+from aiokafka.consumer.group_coordinator import GroupCoordinator
+from aiokafka.errors import KafkaError
+from aiokafka.protocol.group import LeaveGroupRequest
 from faust.transport.drivers import aiokafka as faust_aiokafka
 from prometheus_client import CollectorRegistry
 
@@ -44,6 +47,36 @@ class _ConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
         # so setting it on the unstarted consumer is enough.
         consumer._fetch_max_wait_ms = self.app.conf.wirewatch_fetch_max_wait_ms
         return consumer
+
+
+    async def on_start(self) -> None:
+        await super().on_start()
+        coordinator = getattr(self._consumer, "_coordinator", None)
+        if isinstance(coordinator, GroupCoordinator):
+            leave_group_from_any_generation(coordinator)
+
+
+def leave_group_from_any_generation(coordinator: GroupCoordinator) -> None:
+    """Make ``coordinator`` send LeaveGroup on close whatever its generation.
+
+    aiokafka leaves the group on close only when ``generation > 0``; Kafka's
+    first generation is 1, but Tansu (the embedded broker) numbers the first
+    one 0. A worker that joined at generation 0 then stopped without leaving,
+    and the worker taking over its partitions waited for the session timeout
+    before the group could rebalance. "No generation" is -1 in aiokafka.
+    """
+    async def maybe_leave_group() -> None:
+        if coordinator.generation >= 0 and coordinator._group_instance_id is None:
+            request = LeaveGroupRequest(coordinator.group_id, coordinator.member_id)
+            try:
+                await coordinator._send_req(request)
+            except KafkaError as error:
+                log.warning("LeaveGroup request failed: %s", error)
+            else:
+                log.info("LeaveGroup request succeeded (generation %d)", coordinator.generation)
+        coordinator.reset_generation()
+
+    coordinator._maybe_leave_group = maybe_leave_group
 
 
 class _Consumer(faust_aiokafka.Consumer):
