@@ -10,11 +10,21 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from pipeline import _entities_gazetteer as gazetteer
 
 TokenSpan = tuple[int, int, str, str]
+
+
+class Span(NamedTuple):
+    """A mention before normalisation: character offsets, label and origin."""
+
+    start: int
+    end: int
+    label: str
+    source: str
+
 
 _PARTICLE = re.compile(r"^(al|el|ad|as|ash|an|ar|at|az|bin|ibn|abu)[-\u2010]", re.IGNORECASE)
 # Words after which a name is a place ("in Idlib", "province of Idlib").

@@ -137,15 +137,6 @@ def test_a_direction_alone_is_no_place() -> None:
     assert gazetteer.candidates("North", loose=True) == []
 
 
-def test_last_resort_spelling_reads_only_words_that_are_not_english() -> None:
-    from pipeline.entities import _spelling_scores
-
-    warm_up()
-    assert not _spelling_scores("The Federation of Resident Doctors' Association protested.")
-    guess = _spelling_scores("Shelling near Kalynove-Borshchuvate and Novohryhorivka.")
-    assert max(guess, key=guess.__getitem__) == "UA"
-
-
 def test_arabic_article_forms() -> None:
     assert _countries("Ar-Raqqa") == {"SY"}  # listed as "Raqqa"
     # Untagged "al-Hasakeh" still says where "Turkish forces" shelled.

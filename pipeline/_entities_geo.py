@@ -1,0 +1,292 @@
+"""Geotagging for the entity stage: which country an article is about, and where its places are.
+
+The evidence, weighed per country: places the tagger found (resolved against
+the other places of the article, so an ambiguous "Hyderabad" follows the
+province named beside it), nationality words ("Syrian"), countries and
+provinces inside other names ("National Bank of Pakistan"), parties and armed
+groups (:mod:`pipeline._entities_knowledge`), and, when none of these is
+there, weaker guesses from capitalised words and from the spelling of names
+no table lists. :func:`best_country` picks the article's country.
+
+Example:
+    >>> best_country(defaultdict(float, {"SY": 2.5, "RU": 1.0}), [])
+    'SY'
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from pipeline import _entities_gazetteer as gazetteer
+from pipeline import _entities_knowledge as knowledge
+from pipeline import _entities_rules as rules
+from pipeline._entities_rules import Span
+from pipeline.records import Entity
+
+_VOCABULARY = Path(__file__).parent / "ner_model" / "vocab" / "strings.json"
+_HEADLINE_WEIGHT = 2.0
+_DEMONYM_WEIGHT = 0.5
+_ACTOR_WEIGHT = 0.5
+_ACTOR_NOUNS = frozenset(
+    {
+        "forces",
+        "force",
+        "army",
+        "troops",
+        "soldiers",
+        "military",
+        "drone",
+        "drones",
+        "jets",
+        "warplanes",
+        "aircraft",
+        "aircrafts",
+        "coalition",
+        "navy",
+        "artillery",
+        "airstrikes",
+    }
+)
+_FALLBACK_WEIGHT = 0.3
+_FALLBACK_POPULATION = 5000
+_NAME_WORD_POPULATION = 100000  # "Lahore Press Club", not "Kisan Union"
+_FALLBACK_WORD_POPULATION = 50000
+_REGION_POPULATION = 100000  # a town this large is known context, like a province
+# An untagged region counts for less than a tagged place and more than a
+# nationality word (which often names a foreign actor: "Turkish forces").
+REGION_WEIGHT = 0.6
+_PLACE_NOUNS = {
+    "district",
+    "province",
+    "village",
+    "town",
+    "city",
+    "county",
+    "region",
+    "state",
+    "governorate",
+    "upazila",
+    "tehsil",
+    "municipality",
+    "area",
+    "division",
+}  # a bare capitalised word is weaker evidence
+# Capitalised words that head names of bodies and streets ("Kisan Union",
+# "Post", "Science Laboratory"), and are also the names of towns somewhere.
+_GENERIC_WORDS = rules.ORGANISATION_HEADS | {
+    "congress",
+    "post",
+    "university",
+    "college",
+    "school",
+    "hospital",
+    "market",
+    "road",
+    "street",
+    "square",
+    "gate",
+    "colony",
+    "sector",
+    "station",
+    "bank",
+    "court",
+    "laboratory",
+}
+_NOT_A_PLACE_AFTER = {"dollar", "dollars", "cocktail", "cocktails"}
+_ADJECTIVAL = {"US", "U.S.", "UK", "U.K.", "EU"}
+# "al-Hasakeh", "ar-Raqqa": a name though it starts in lower case.
+_ARABIC_NAME = re.compile(r"^(al|el|as|ash|ad|an|ar|at|az)-[A-Z]")
+_CAPITALISED = re.compile(r"\b[A-Z][a-z]+")
+
+
+Scores = defaultdict[str, float]  # country code -> weight of evidence
+
+
+def evidence(tokens: rules.Tokens, text: str, spans: list[Span], headline_end: int) -> Scores:
+    """Country evidence of an article besides its resolved places (nationality words, names, groups)."""
+    # Nationality words anywhere (even inside "Syrian Red Crescent") and
+    # country names inside other names ("National Bank of Pakistan") are the
+    # unambiguous context that places are resolved against.
+    scores: Scores = defaultdict(float)
+    words = tokens.text
+    for i, (word, position) in enumerate(zip(words, tokens.idx, strict=True)):
+        if word[:1].isupper():
+            # "Sri Lankan", "Costa Rican": the pair, or the word alone.
+            pair = f"{words[i - 1]} {word}" if i and words[i - 1][:1].isupper() else ""
+            code = (pair and gazetteer.demonym_country(pair)) or gazetteer.demonym_country(word)
+            if code:
+                # "Turkish forces shelled ...": an actor from abroad as often
+                # as the place's own.
+                actor = i + 1 < len(words) and words[i + 1].lower() in _ACTOR_NOUNS
+                scores[code] += (
+                    _DEMONYM_WEIGHT
+                    * (_HEADLINE_WEIGHT if position < headline_end else 1.0)
+                    * (_ACTOR_WEIGHT if actor else 1.0)
+                )
+    for span in spans:
+        if span.label != "LOC" or not gazetteer.candidates(text[span.start : span.end], True):
+            for code, weight in _name_evidence(text[span.start : span.end]).items():
+                scores[code] += weight
+    # Parties, armed groups and country-specific words ("BNP-led", "upazila").
+    for code in knowledge.countries_named(text):
+        scores[code] += _DEMONYM_WEIGHT
+    return scores
+
+
+def _name_evidence(name: str) -> Scores:
+    # "National Bank of Pakistan", "Tamil Nadu Highways Employees' Association":
+    # a country or a province in the name gives a country.
+    scores: Scores = defaultdict(float)
+    words = name.split()
+    countries = gazetteer._tables()[0]
+    for word in words:
+        # Nationality words are counted once, with every other word.
+        code = countries.get(gazetteer.fold(word))
+        if code:
+            scores[code] += _DEMONYM_WEIGHT
+    for n in (3, 2, 1):
+        for i in range(len(words) - n + 1):
+            place = gazetteer.resolve(" ".join(words[i : i + n]), ())
+            if (
+                place is not None
+                and place.kind != "country"
+                and (n > 1 or place.population >= _NAME_WORD_POPULATION)
+            ):
+                scores[place.country] += _FALLBACK_WEIGHT
+    return scores
+
+
+def place_weight(doc: Any, span: Span, surface: str, headline_end: int) -> float:
+    """How much one resolved place mention says about the article's country."""
+    # "US dollar" says nothing of where; "US military" says as much as
+    # "American"; a place in the headline or dateline counts double.
+    weight = _HEADLINE_WEIGHT if span.start < headline_end else 1.0
+    token = doc.char_span(span.start, span.end, alignment_mode="expand")
+    following = doc[token.end] if token is not None and token.end < len(doc) else None
+    if following is None:
+        return weight
+    if following.lower_ in _NOT_A_PLACE_AFTER:
+        return 0.0
+    if surface in _ADJECTIVAL and following.is_lower and following.is_alpha:
+        return weight * _DEMONYM_WEIGHT
+    return weight
+
+
+def named_countries(names: set[str]) -> set[str]:
+    """The countries among ``names`` that are country names."""
+    countries = gazetteer._tables()[0]
+    return {countries[key] for key in map(gazetteer.fold, names) if key in countries}
+
+
+def region_votes(tokens: rules.Tokens, spans: list[Span]) -> Counter[str]:
+    """Votes of untagged capitalised words that can only be a region or large town of one country."""
+    # Notes name the province or a large town beside the place ("Hyderabad
+    # city (Hyderabad, Sindh)"), often where the model sees no place at all:
+    # a capitalised word or pair outside the tagged places that can only be a
+    # region or a large town of one country says which Hyderabad is meant.
+    places = [(s.start, s.end) for s in spans if s.label == "LOC"]
+    votes: Counter[str] = Counter()
+    words = tokens.text
+    for i, word in enumerate(words):
+        if not (_titled(word) or _ARABIC_NAME.match(word)) or any(
+            a <= tokens.idx[i] < b for a, b in places
+        ):
+            continue
+        pair = f"{word} {words[i + 1]}" if i + 1 < len(words) and _titled(words[i + 1]) else ""
+        for name in (word, pair) if pair else (word,):
+            readings = gazetteer.candidates(name)
+            countries = {p.country for p in readings}
+            if len(countries) == 1 and any(
+                p.kind == "subdivision" or p.population >= _REGION_POPULATION for p in readings
+            ):
+                votes.update(countries)
+    return votes
+
+
+def _titled(word: str) -> bool:
+    return len(word) > 2 and word[:1].isupper() and not word.isupper()
+
+
+def resolve_places(
+    names: set[str], context: set[str], votes: Counter[str]
+) -> dict[str, gazetteer.Place | None]:
+    """Each place name -> its most likely reading given the article's context and votes."""
+    # Places of one article tend to share a country: names that can only be
+    # in one country vote for it, and ambiguous names follow the majority.
+    votes = Counter(votes)
+    for name in names:
+        countries = {p.country for p in gazetteer.candidates(name, loose=True)}
+        if len(countries) == 1:
+            votes.update(countries)
+    return {name: gazetteer.resolve(name, context, votes, loose=True) for name in names}
+
+
+def fallback_scores(doc: Any, text: str, spans: list[Span]) -> Scores:
+    """Weak evidence when an article names no place and no nationality."""
+    # No place and no nationality word: the model may have called a place a
+    # person or an organisation, or missed it; try those names and capitalised
+    # words against the gazetteer, weakly.
+    names = [(text[s.start : s.end], _FALLBACK_POPULATION) for s in spans if s.label != "LOC"]
+    words = list(doc)
+    for i, token in enumerate(words):
+        if not token.is_title:
+            continue
+        if not token.is_sent_start and not token.is_stop:
+            names.append((token.text, _FALLBACK_WORD_POPULATION))
+        # "Nakhon Ratchasima villagers", "in Phimai district".
+        if i + 1 < len(words) and words[i + 1].is_title:
+            names.append((doc[i : i + 2].text, 0))
+        if i + 1 < len(words) and words[i + 1].lower_ in _PLACE_NOUNS:
+            names.append((token.text, 0))
+    scores: Scores = defaultdict(float)
+    for name, population in names:
+        if name.lower() in _GENERIC_WORDS:
+            continue
+        place = gazetteer.resolve(name, ())
+        if place is not None and place.population >= population:
+            scores[place.country] += _FALLBACK_WEIGHT
+    if not scores:
+        scores = spelling_scores(text)
+    return scores
+
+
+def spelling_scores(text: str) -> Scores:
+    """The country whose town names the article's unknown capitalised words look like."""
+    # Last resort: the capitalised words that are no English word still look
+    # like the places of one country ("Shyamarghat", "Kalynove-Borshchuvate"),
+    # read together as one guess; an acronym or "Federation" says nothing.
+    known = english_words()
+    words = [
+        w
+        for w in _CAPITALISED.findall(text)
+        if w.lower() not in known and w.lower() not in _GENERIC_WORDS
+    ]
+    scores: Scores = defaultdict(float)
+    guess = gazetteer.country_by_spelling(" ".join(words)) if words else None
+    if guess is not None:
+        scores[guess[0]] += _FALLBACK_WEIGHT * guess[1]
+    return scores
+
+
+@cache
+def english_words() -> frozenset[str]:
+    """Lower-case words of the tagger's training newswire (not names)."""
+    # The lower-case words of the tagger's training newswire, read from the
+    # shipped vocabulary file (the live string store also grows with every
+    # text tagged).
+    strings = orjson.loads(_VOCABULARY.read_bytes())
+    return frozenset(w for w in strings if w.isalpha() and w.islower())
+
+
+def best_country(scores: Scores, entities: list[Entity]) -> str | None:
+    """The country with the most evidence; ties go to the one named first."""
+    if not scores:
+        return None
+    first = {e.country: e.first_position for e in reversed(entities) if e.country}
+    return max(scores, key=lambda c: (scores[c], -first.get(c, 10**9)))

@@ -1,0 +1,45 @@
+"""Tests for pipeline/_entities_geo.py: the country evidence of an article, without the model."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+
+from pipeline import _entities_geo as geo
+from pipeline.records import Entity
+
+
+def _entity(name: str, country: str, position: int) -> Entity:
+    return Entity(name=name, label="LOC", mentions=1, first_position=position, variants=(name,),
+                  country=country)
+
+
+def test_best_country_is_the_one_with_most_evidence() -> None:
+    scores = defaultdict(float, {"SY": 2.5, "RU": 1.0})
+    assert geo.best_country(scores, []) == "SY"
+    assert geo.best_country(defaultdict(float), []) is None
+
+
+def test_a_tie_goes_to_the_country_named_first() -> None:
+    scores = defaultdict(float, {"RU": 1.0, "SY": 1.0})
+    entities = [_entity("Damascus", "SY", 40), _entity("Moscow", "RU", 10)]
+    assert geo.best_country(scores, entities) == "RU"
+    assert geo.best_country(scores, list(reversed(entities))) == "RU"
+
+
+def test_last_resort_spelling_reads_only_words_that_are_not_english() -> None:
+    assert not geo.spelling_scores("The Federation of Resident Doctors' Association protested.")
+    guess = geo.spelling_scores("Shelling near Kalynove-Borshchuvate and Novohryhorivka.")
+    assert max(guess, key=guess.__getitem__) == "UA"
+
+
+def test_an_ambiguous_place_follows_the_votes_of_the_article() -> None:
+    # Hyderabad is in India and in Pakistan; a vote for Pakistan (Sindh named
+    # beside it) decides, and without votes the larger one wins.
+    with_sindh = geo.resolve_places({"Hyderabad"}, set(), Counter({"PK": 1}))
+    assert with_sindh["Hyderabad"] is not None and with_sindh["Hyderabad"].country == "PK"
+    alone = geo.resolve_places({"Hyderabad"}, set(), Counter())
+    assert alone["Hyderabad"] is not None and alone["Hyderabad"].country == "IN"
+
+
+def test_only_country_names_are_named_countries() -> None:
+    assert geo.named_countries({"Pakistan", "Karachi", "Syria"}) == {"PK", "SY"}
