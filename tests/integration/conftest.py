@@ -217,6 +217,29 @@ async def topic_size(settings: Settings, topic: str) -> int:
 
 
 
+async def group_positions(settings: Settings) -> str:
+    """Per stage input partition: end offset and the worker group's committed offset.
+
+    For a test's failure message: which stage holds a record that did not
+    come out (committed < end), and which never saw it.
+    """
+    client = kafka.consumer(settings, group_id=settings.app_id, enable_auto_commit=False)
+    await client.start()
+    lines = []
+    try:
+        await client.topics()
+        topics = settings.topics
+        for topic in (topics.raw, topics.valid, topics.unique, topics.duplicates):
+            tps = [TopicPartition(topic, p) for p in sorted(client.partitions_for_topic(topic) or ())]
+            ends = await client.end_offsets(tps) if tps else {}
+            for tp in tps:
+                lines.append(f"{topic}[{tp.partition}]: end {ends[tp]}, "
+                             f"committed {await client.committed(tp)}")
+    finally:
+        await client.stop()
+    return "\n".join(lines)
+
+
 def wait_for(predicate: Any, timeout: float, interval: float = 0.5) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

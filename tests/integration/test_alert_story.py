@@ -11,7 +11,7 @@ import orjson
 import pytest
 
 from pipeline.codec import alert_from_bytes, enriched_from_bytes
-from tests.integration.conftest import produce, read_topic
+from tests.integration.conftest import group_positions, produce, read_topic
 
 RULES = """
 version: 1
@@ -87,8 +87,10 @@ async def publish_in_order(settings, payloads: list[bytes], worker) -> None:
                 seen.update(enriched_from_bytes(m.value).article.id
                             for m in await read_topic(settings, topic, timeout=5, idle=1))
             await asyncio.sleep(0.3)
-        assert article_id in seen, \
-            f"{article_id} did not come out of dedup in 120 s\n{worker.log()[-6000:]}"
+        if article_id not in seen:
+            positions = await group_positions(settings)
+            raise AssertionError(f"{article_id} did not come out of dedup in 120 s\n{positions}\n"
+                                 f"{worker.log()[-6000:]}")
 
 
 async def _alerts(settings, expect: int) -> list:
