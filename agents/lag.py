@@ -8,6 +8,11 @@ sets of partitions no longer assigned (after a rebalance) are removed, so a
 partition is only ever reported by the worker that owns it and
 ``sum(wirewatch_consumer_lag_messages)`` over all workers is the group's lag.
 
+The same timer watches for a stalled partition: one with lag whose committed
+offset has not moved for ``STALL_SECONDS``. That is logged once per stall,
+with what Faust's consumer says of the partition (flow, active, paused,
+buffered), which tells a stuck fetch from a stage that stopped taking input.
+
 Example:
     >>> lags = compute_lag({tp: 120}, {tp: 100}, {tp: 0})
     >>> LagGauge(metrics.consumer_lag).update(lags)
@@ -16,6 +21,7 @@ Example:
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple
 
@@ -27,6 +33,8 @@ log = logging.getLogger(__name__)
 LAG_INTERVAL_SECONDS = 5.0
 #: Warn once the lag could not be measured this many times in a row.
 STALE_AFTER_FAILURES = 6
+#: Warn when a partition has lag and its committed offset stays put this long.
+STALL_SECONDS = 60.0
 
 
 class Partition(NamedTuple):
@@ -81,6 +89,49 @@ class LagGauge:
         self._reported = set(current)
 
 
+class StallWatch:
+    """Finds partitions with lag whose committed offset has not moved for a while."""
+
+    def __init__(self, after: float = STALL_SECONDS) -> None:
+        """Report a partition once it has been stalled ``after`` seconds."""
+        self.after = after
+        self._since: dict[Any, tuple[int | None, float, bool]] = {}
+
+    def update(self, lags: Mapping[Any, int], committed: Mapping[Any, int | None],
+               now: float) -> list[Any]:
+        """The partitions that have just been stalled for ``after`` seconds (each once per stall).
+
+        Example:
+            >>> watch = StallWatch(after=60)
+            >>> watch.update({tp: 3}, {tp: 10}, now=0.0), watch.update({tp: 3}, {tp: 10}, now=61.0)
+            ([], [tp])
+        """
+        stalled = []
+        for tp, lag in lags.items():
+            position = committed.get(tp)
+            previous = self._since.get(tp)
+            if lag == 0 or previous is None or previous[0] != position:
+                self._since[tp] = (position, now, False)
+                continue
+            _, since, warned = previous
+            if not warned and now - since >= self.after:
+                stalled.append(tp)
+                self._since[tp] = (position, since, True)
+        for tp in self._since.keys() - lags.keys():
+            del self._since[tp]
+        return stalled
+
+
+def consumer_state(consumer: Any, tp: Any) -> str:
+    """What a Faust consumer says of one partition: whether it fetches it, and why not."""
+    active = getattr(consumer, "_active_partitions", None)
+    return (f"flow active {getattr(consumer, 'flow_active', None)}, "
+            f"partition active {None if active is None else tp in active}, "
+            f"paused {tp in getattr(consumer, '_paused_partitions', ())}, "
+            f"buffered {tp in getattr(consumer, '_buffered_partitions', ())}, "
+            f"read offset {getattr(consumer, '_read_offset', {}).get(tp)}")
+
+
 def input_partitions(assignment: Iterable[Any], topics: Iterable[str]) -> list[Any]:
     """List the assigned partitions of ``topics``, in a stable order.
 
@@ -109,6 +160,7 @@ async def measure_lag(consumer: Any, topics: Iterable[str]) -> dict[Any, int]:
 def register(ctx: Context) -> Any:
     """Add the timer that keeps ``ctx.metrics.consumer_lag`` current."""
     reporter = LagGauge(ctx.metrics.consumer_lag)
+    stalls = StallWatch()
     topics = [topic.get_topic_name() for topic in ctx.topics.values()]
     failures = [0]
 
@@ -126,5 +178,11 @@ def register(ctx: Context) -> Any:
             return
         failures[0] = 0
         reporter.update(lags)
+        consumer = ctx.app.consumer
+        committed = {tp: consumer._committed_offset.get(tp) for tp in lags}
+        for tp in stalls.update(lags, committed, time.monotonic()):
+            log.warning("%s[%d]: %d records waiting and no commit for %.0f s (%s)",
+                        tp.topic, tp.partition, lags[tp], stalls.after,
+                        consumer_state(consumer, tp))
 
     return report_consumer_lag

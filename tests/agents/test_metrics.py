@@ -26,6 +26,7 @@ from agents.lag import (
     LAG_INTERVAL_SECONDS,
     LagGauge,
     Partition,
+    StallWatch,
     compute_lag,
     input_partitions,
     measure_lag,
@@ -252,6 +253,46 @@ async def test_registered_timer_sets_the_gauge_and_survives_consumer_errors(
     consumer.highwaters = not_started  # type: ignore[method-assign]
     await tick()  # logged, not raised; the last value stays
     assert sample(metrics, "wirewatch_consumer_lag_messages", topic="raw", partition="0") == 2
+
+
+def test_a_partition_is_stalled_once_its_commit_stays_put_with_lag_for_the_whole_time() -> None:
+    watch = StallWatch(after=60)
+    assert watch.update({A0: 3, A1: 3}, {A0: 10, A1: 4}, now=0.0) == []
+    assert watch.update({A0: 3, A1: 2}, {A0: 10, A1: 5}, now=30.0) == []  # A1 moved
+    assert watch.update({A0: 3, A1: 2}, {A0: 10, A1: 5}, now=60.0) == [A0]
+    assert watch.update({A0: 3, A1: 2}, {A0: 10, A1: 5}, now=90.0) == [A1]
+    assert watch.update({A0: 3, A1: 2}, {A0: 10, A1: 5}, now=500.0) == []  # once per stall
+    assert watch.update({A0: 2, A1: 2}, {A0: 11, A1: 5}, now=510.0) == []  # A0 moves again
+    assert watch.update({A0: 2}, {A0: 11}, now=570.0) == [A0]  # a new stall; A1 unassigned
+
+
+def test_a_partition_without_lag_is_never_stalled() -> None:
+    watch = StallWatch(after=60)
+    for now in (0.0, 100.0, 200.0):
+        assert watch.update({A0: 0}, {A0: 10}, now=now) == []
+
+
+async def test_the_timer_logs_a_stalled_partition_with_the_consumer_state(
+        metrics: Metrics, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    consumer = FakeConsumer({A0: 12}, {A0: 10}, {})
+    consumer.flow_active = True  # type: ignore[attr-defined]
+    consumer._active_partitions = set()  # type: ignore[attr-defined]
+    consumer._paused_partitions = {A0}  # type: ignore[attr-defined]
+    context = SimpleNamespace(app=FakeApp(consumer), metrics=metrics,
+                              topics={"raw": FakeTopic("raw")})
+    clock = [1000.0]
+    monkeypatch.setattr("agents.lag.time.monotonic", lambda: clock[0])
+    register(context)  # type: ignore[arg-type]
+    [(_, tick)] = context.app.timers
+    await tick()
+    clock[0] += 59
+    await tick()
+    assert "no commit" not in caplog.text
+    clock[0] += 1
+    await tick()
+    assert "raw[0]: 2 records waiting and no commit for 60 s" in caplog.text
+    assert "partition active False, paused True" in caplog.text
 
 
 # -- status.py ----------------------------------------------------------------
