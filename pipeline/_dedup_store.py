@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import sys
 from array import array
+from itertools import chain
 
 import numpy as np
 
@@ -129,11 +130,15 @@ class Postings:
 
     def _bounds(self, buckets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Where ``buckets`` (intp) begin and end (int64)."""
-        groups, at = buckets >> _GROUP_BITS, buckets & (_GROUP - 1)
-        counts = self._counts[groups].astype(np.int64)
-        before = np.arange(_GROUP)[None, :] < at[:, None]
-        left = self._base[groups] + (counts * before).sum(axis=1)
-        return left, left + counts[np.arange(buckets.size), at]
+        groups = buckets >> _GROUP_BITS
+        at = buckets & (_GROUP - 1)
+        # A running sum along each group's counts: the bucket ends at its own
+        # entry and begins its count earlier (fewer calls than a mask).
+        counts = self._counts.take(groups, axis=0)
+        ends = np.cumsum(counts, axis=1, dtype=np.int64)
+        picked = np.arange(buckets.size) * _GROUP + at
+        right = self._base.take(groups) + ends.take(picked)
+        return right - counts.take(picked), right
 
     def _rows_at(self, positions: np.ndarray | slice) -> np.ndarray:
         high = self._high[positions].astype(np.uint32) << np.uint32(16)
@@ -142,11 +147,9 @@ class Postings:
     def _flush(self) -> None:
         if not self._pending_count:
             return
-        lengths = [len(rows) for rows in self._pending.values()]
+        lengths = np.fromiter(map(len, self._pending.values()), np.intp, len(self._pending))
         keys = np.repeat(np.fromiter(self._pending, np.uint32, len(self._pending)), lengths)
-        rows = np.fromiter(
-            (row for found in self._pending.values() for row in found), np.uint32, keys.size
-        )
+        rows = np.fromiter(chain.from_iterable(self._pending.values()), np.uint32, keys.size)
         self._pending, self._pending_count = {}, 0
         buckets = (keys >> self._shift).astype(np.intp)
         order = np.lexsort((rows, buckets))
@@ -187,41 +190,52 @@ class Postings:
         np.add.at(groups, buckets >> _GROUP_BITS, change)
         self._base[1:] += np.cumsum(groups)[:-1]
 
-    def lookup(self, keys: np.ndarray, per_key: int) -> np.ndarray:
+    def lookup(self, keys: np.ndarray | list[int], per_key: int) -> np.ndarray:
         """Rows under any of ``keys`` (and their buckets): at most ``per_key`` newest each."""
         if self._keep is not None and per_key > self._keep:
             raise ValueError(f"this table keeps only the {self._keep} newest rows per bucket")
-        quota = np.full(keys.size, per_key, dtype=np.int64)
-        parts = []
+        key_list = keys.tolist() if isinstance(keys, np.ndarray) else keys
+        if not key_list:
+            return np.zeros(0, dtype=np.uint32)
+        recent: list[int] = []
+        quota = [per_key] * len(key_list)
         if self._pending_count:
-            recent: list[int] = []
-            for i, key in enumerate(keys.tolist()):
-                found = self._pending.get(key)
+            pending = self._pending
+            for i, key in enumerate(key_list):
+                found = pending.get(key)
                 if found:
                     taken = found[-per_key:]
                     recent.extend(taken)
                     quota[i] -= len(taken)
-            if recent:
-                parts.append(np.array(recent, dtype=np.uint32))
-        buckets = (keys >> self._shift).astype(np.intp)
+        buckets = np.array(key_list, dtype=np.intp) >> (32 - self._bits)
         first, right = self._bounds(buckets)
-        left = np.maximum(first, right - quota)
+        left = np.maximum(first, right - np.array(quota, dtype=np.int64))
         lengths = right - left
         total = int(lengths.sum())
         if total:
             offsets = np.repeat(left - np.cumsum(lengths) + lengths, lengths)
-            parts.append(self._rows_at(offsets + np.arange(total)))
-        if not parts:
+            found = self._rows_at(offsets + np.arange(total))
+            if recent:
+                found = np.concatenate((found, np.array(recent, dtype=np.uint32)))
+        elif recent:
+            found = np.array(recent, dtype=np.uint32)
+        else:
             return np.zeros(0, dtype=np.uint32)
-        return _distinct(np.concatenate(parts) if len(parts) > 1 else parts[0])
+        return _distinct(found)
 
     def rows_of(self, key: int) -> list[int]:
         """Every row under ``key`` (and its bucket), oldest first."""
         if self._keep is not None:
             raise ValueError("this table drops old rows: use lookup()")
-        bucket = key >> int(self._shift)
-        left, right = self._bounds(np.array([bucket], dtype=np.intp))
-        found = self._rows_at(slice(int(left[0]), int(right[0]))).tolist()
+        # One bucket: plain Python on its group's counts beats array calls.
+        bucket = key >> (32 - self._bits)
+        group, at = bucket >> _GROUP_BITS, bucket & (_GROUP - 1)
+        counts = self._counts[group].tolist()
+        left = int(self._base[group]) + sum(counts[:at])
+        right = left + counts[at]
+        low = self._low[left:right].tolist()
+        high = self._high[left:right].tolist()
+        found = [h << 16 | lo for h, lo in zip(high, low, strict=True)]
         return found + self._pending.get(key, [])
 
 
