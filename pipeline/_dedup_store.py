@@ -32,6 +32,8 @@ _MIN_BITS = 8
 _GROUP_BITS = 6  # buckets sharing one uint32 start (a lookup sums up to 63 counts)
 _GROUP = 1 << _GROUP_BITS
 _MIX = np.uint64(0x9E3779B97F4A7C15)
+_MIX_INT = int(_MIX)
+_LOW_64 = 0xFFFFFFFFFFFFFFFF
 
 
 def salted_keys(values: np.ndarray, salt: int | np.ndarray) -> np.ndarray:
@@ -43,7 +45,7 @@ def salted_keys(values: np.ndarray, salt: int | np.ndarray) -> np.ndarray:
 
 def salted_key(value: int, salt: int) -> int:
     """:func:`salted_keys` of one value, in plain Python (cheaper for one)."""
-    return (((value ^ (salt << 32)) * int(_MIX)) & 0xFFFFFFFFFFFFFFFF) >> 32
+    return (((value ^ (salt << 32)) * _MIX_INT) & _LOW_64) >> 32
 
 
 def _bits_for(postings: int) -> int:
@@ -132,17 +134,22 @@ class Postings:
         """Where ``buckets`` (intp) begin and end (int64)."""
         groups = buckets >> _GROUP_BITS
         at = buckets & (_GROUP - 1)
-        # A running sum along each group's counts: the bucket ends at its own
-        # entry and begins its count earlier (fewer calls than a mask).
-        counts = self._counts.take(groups, axis=0)
-        ends = np.cumsum(counts, axis=1, dtype=np.int64)
-        picked = np.arange(buckets.size) * _GROUP + at
-        right = self._base.take(groups) + ends.take(picked)
-        return right - counts.take(picked), right
+        # The counts before each bucket in its group, as one reduceat over the
+        # gathered groups: segment [row start, bucket) of each row (an empty
+        # segment, bucket 0 of its group, gives that bucket's count: zeroed).
+        counts = self._counts.take(groups, axis=0).reshape(-1)
+        starts = np.arange(0, buckets.size * _GROUP, _GROUP)
+        edges = np.empty(2 * buckets.size, np.intp)
+        edges[0::2] = starts
+        edges[1::2] = starts + at
+        before = np.add.reduceat(counts, edges, dtype=np.int64)[0::2]
+        before[at == 0] = 0
+        left = self._base.take(groups) + before
+        return left, left + counts.take(starts + at)
 
-    def _rows_at(self, positions: np.ndarray | slice) -> np.ndarray:
-        high = self._high[positions].astype(np.uint32) << np.uint32(16)
-        return high | self._low[positions]
+    def _rows_at(self, positions: np.ndarray) -> np.ndarray:
+        high = self._high.take(positions).astype(np.uint32) << np.uint32(16)
+        return high | self._low.take(positions)
 
     def _flush(self) -> None:
         if not self._pending_count:
