@@ -513,15 +513,18 @@ def _verdict_for(
     if probe.shingles and rows.size:
         # Equal minima per row, counted once: all equal with the same low
         # fingerprint bits is the same text (see _same_text), any is overlap.
+        # Only rows with all minima equal (few) need their fingerprint read.
         matches = (columns["minhash"].take(rows, axis=0) == probe.minhash).sum(axis=1)
-        exact = (matches == text.MINHASH_SIZE) & (
-            columns["fingerprint"].take(rows) == np.uint32(probe.fingerprint & _LOW_32)
-        )
-        if exact.any():
-            first = int(rows[exact].min())
-            return DedupVerdict(
-                "exact", fingerprint, index._story(first), index._ids[first], 1.0, removed
-            )
+        full = rows[matches == text.MINHASH_SIZE]
+        if full.size:
+            exact = full[
+                columns["fingerprint"].take(full) == np.uint32(probe.fingerprint & _LOW_32)
+            ]
+            if exact.size:
+                first = int(exact.min())
+                return DedupVerdict(
+                    "exact", fingerprint, index._story(first), index._ids[first], 1.0, removed
+                )
         similarity = _overlap(index, rows, matches, probe, corrects)
         best = int(np.argmax(similarity))
         if similarity[best] >= index.config.duplicate_threshold:
