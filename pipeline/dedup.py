@@ -525,18 +525,21 @@ def _verdict_for(
                 return DedupVerdict(
                     "exact", fingerprint, index._story(first), index._ids[first], 1.0, removed
                 )
-        similarity = _overlap(index, rows, matches, probe, corrects)
-        best = int(np.argmax(similarity))
-        if similarity[best] >= index.config.duplicate_threshold:
-            row = int(rows[best])
-            return DedupVerdict(
-                "near",
-                fingerprint,
-                index._story(row),
-                index._ids[row],
-                round(float(similarity[best]), 4),
-                removed,
-            )
+        threshold = index.config.duplicate_threshold
+        # Without a shared minimum (most articles) every overlap is 0.
+        if matches.any() or threshold <= 0:
+            similarity = _overlap(index, rows, matches, probe, corrects)
+            best = int(np.argmax(similarity))
+            if similarity[best] >= threshold:
+                row = int(rows[best])
+                return DedupVerdict(
+                    "near",
+                    fingerprint,
+                    index._story(row),
+                    index._ids[row],
+                    round(float(similarity[best]), 4),
+                    removed,
+                )
     if rows.size and probe.terms.size:
         cosine = _cosine(columns, rows, probe.terms, probe.weights)
         best = int(np.argmax(cosine))
@@ -699,8 +702,9 @@ def deduplicate(index: DedupIndex, article: Article, origin: int = 0) -> DedupRe
         "origin": origin,
     }
     index._add(article.id, verdict.story_id, values, keys)
-    # As _make_entry builds it from the stored arrays: terms up to the first
-    # zero-count cut, weights as their stored 255ths.
+    # The entry _make_entry would build from the stored arrays (terms cut at
+    # their count of non-zero ones, weights as their stored 255ths), made from
+    # the lists at hand instead of converting the arrays back.
     used = sum(1 for term in term_list if term)
     entry = IndexEntry(
         article_id=article.id,
