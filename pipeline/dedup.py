@@ -78,7 +78,6 @@ _INT32_MAX = np.iinfo(np.int32).max
 _SALT_ID, _SALT_TERM = 1, 3  # band j uses salt 16 + j
 _BAND_SALTS = np.arange(16, 16 + text.BANDS, dtype=np.uint64)
 _POSTED_TERMS = 8  # story candidates come from each article's 8 rarest terms
-_KEY_SALTS = np.concatenate((_BAND_SALTS, np.full(_POSTED_TERMS, _SALT_TERM, np.uint64)))
 _PER_KEY = 16  # newest rows read per posting key (bounds work on common terms)
 _BAND_SALT_LIST = _BAND_SALTS.tolist()
 
