@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import sys
 from array import array
+from itertools import chain
 
 import numpy as np
 
@@ -31,6 +32,8 @@ _MIN_BITS = 8
 _GROUP_BITS = 6  # buckets sharing one uint32 start (a lookup sums up to 63 counts)
 _GROUP = 1 << _GROUP_BITS
 _MIX = np.uint64(0x9E3779B97F4A7C15)
+_MIX_INT = int(_MIX)
+_LOW_64 = 0xFFFFFFFFFFFFFFFF
 
 
 def salted_keys(values: np.ndarray, salt: int | np.ndarray) -> np.ndarray:
@@ -42,7 +45,7 @@ def salted_keys(values: np.ndarray, salt: int | np.ndarray) -> np.ndarray:
 
 def salted_key(value: int, salt: int) -> int:
     """:func:`salted_keys` of one value, in plain Python (cheaper for one)."""
-    return (((value ^ (salt << 32)) * int(_MIX)) & 0xFFFFFFFFFFFFFFFF) >> 32
+    return (((value ^ (salt << 32)) * _MIX_INT) & _LOW_64) >> 32
 
 
 def _bits_for(postings: int) -> int:
@@ -129,24 +132,31 @@ class Postings:
 
     def _bounds(self, buckets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Where ``buckets`` (intp) begin and end (int64)."""
-        groups, at = buckets >> _GROUP_BITS, buckets & (_GROUP - 1)
-        counts = self._counts[groups].astype(np.int64)
-        before = np.arange(_GROUP)[None, :] < at[:, None]
-        left = self._base[groups] + (counts * before).sum(axis=1)
-        return left, left + counts[np.arange(buckets.size), at]
+        groups = buckets >> _GROUP_BITS
+        at = buckets & (_GROUP - 1)
+        # The counts before each bucket in its group, as one reduceat over the
+        # gathered groups: segment [row start, bucket) of each row (an empty
+        # segment, bucket 0 of its group, gives that bucket's count: zeroed).
+        counts = self._counts.take(groups, axis=0).reshape(-1)
+        starts = np.arange(0, buckets.size * _GROUP, _GROUP)
+        edges = np.empty(2 * buckets.size, np.intp)
+        edges[0::2] = starts
+        edges[1::2] = starts + at
+        before = np.add.reduceat(counts, edges, dtype=np.int64)[0::2]
+        before[at == 0] = 0
+        left = self._base.take(groups) + before
+        return left, left + counts.take(starts + at)
 
-    def _rows_at(self, positions: np.ndarray | slice) -> np.ndarray:
-        high = self._high[positions].astype(np.uint32) << np.uint32(16)
-        return high | self._low[positions]
+    def _rows_at(self, positions: np.ndarray) -> np.ndarray:
+        high = self._high.take(positions).astype(np.uint32) << np.uint32(16)
+        return high | self._low.take(positions)
 
     def _flush(self) -> None:
         if not self._pending_count:
             return
-        lengths = [len(rows) for rows in self._pending.values()]
+        lengths = np.fromiter(map(len, self._pending.values()), np.intp, len(self._pending))
         keys = np.repeat(np.fromiter(self._pending, np.uint32, len(self._pending)), lengths)
-        rows = np.fromiter(
-            (row for found in self._pending.values() for row in found), np.uint32, keys.size
-        )
+        rows = np.fromiter(chain.from_iterable(self._pending.values()), np.uint32, keys.size)
         self._pending, self._pending_count = {}, 0
         buckets = (keys >> self._shift).astype(np.intp)
         order = np.lexsort((rows, buckets))
@@ -187,41 +197,52 @@ class Postings:
         np.add.at(groups, buckets >> _GROUP_BITS, change)
         self._base[1:] += np.cumsum(groups)[:-1]
 
-    def lookup(self, keys: np.ndarray, per_key: int) -> np.ndarray:
+    def lookup(self, keys: np.ndarray | list[int], per_key: int) -> np.ndarray:
         """Rows under any of ``keys`` (and their buckets): at most ``per_key`` newest each."""
         if self._keep is not None and per_key > self._keep:
             raise ValueError(f"this table keeps only the {self._keep} newest rows per bucket")
-        quota = np.full(keys.size, per_key, dtype=np.int64)
-        parts = []
+        key_list = keys.tolist() if isinstance(keys, np.ndarray) else keys
+        if not key_list:
+            return np.zeros(0, dtype=np.uint32)
+        recent: list[int] = []
+        quota = [per_key] * len(key_list)
         if self._pending_count:
-            recent: list[int] = []
-            for i, key in enumerate(keys.tolist()):
-                found = self._pending.get(key)
+            pending = self._pending
+            for i, key in enumerate(key_list):
+                found = pending.get(key)
                 if found:
                     taken = found[-per_key:]
                     recent.extend(taken)
                     quota[i] -= len(taken)
-            if recent:
-                parts.append(np.array(recent, dtype=np.uint32))
-        buckets = (keys >> self._shift).astype(np.intp)
+        buckets = np.array(key_list, dtype=np.intp) >> (32 - self._bits)
         first, right = self._bounds(buckets)
-        left = np.maximum(first, right - quota)
+        left = np.maximum(first, right - np.array(quota, dtype=np.int64))
         lengths = right - left
         total = int(lengths.sum())
         if total:
             offsets = np.repeat(left - np.cumsum(lengths) + lengths, lengths)
-            parts.append(self._rows_at(offsets + np.arange(total)))
-        if not parts:
+            found = self._rows_at(offsets + np.arange(total))
+            if recent:
+                found = np.concatenate((found, np.array(recent, dtype=np.uint32)))
+        elif recent:
+            found = np.array(recent, dtype=np.uint32)
+        else:
             return np.zeros(0, dtype=np.uint32)
-        return _distinct(np.concatenate(parts) if len(parts) > 1 else parts[0])
+        return _distinct(found)
 
     def rows_of(self, key: int) -> list[int]:
         """Every row under ``key`` (and its bucket), oldest first."""
         if self._keep is not None:
             raise ValueError("this table drops old rows: use lookup()")
-        bucket = key >> int(self._shift)
-        left, right = self._bounds(np.array([bucket], dtype=np.intp))
-        found = self._rows_at(slice(int(left[0]), int(right[0]))).tolist()
+        # One bucket: plain Python on its group's counts beats array calls.
+        bucket = key >> (32 - self._bits)
+        group, at = bucket >> _GROUP_BITS, bucket & (_GROUP - 1)
+        counts = self._counts[group].tolist()
+        left = int(self._base[group]) + sum(counts[:at])
+        right = left + counts[at]
+        low = self._low[left:right].tolist()
+        high = self._high[left:right].tolist()
+        found = [h << 16 | lo for h, lo in zip(high, low, strict=True)]
         return found + self._pending.get(key, [])
 
 

@@ -74,11 +74,12 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # row (replaced or expired) holds _DEAD, older than any window reaches.
 _EPOCH_2020 = 1_577_836_800
 _DEAD = np.iinfo(np.int32).min
+_INT32_MAX = np.iinfo(np.int32).max
 _SALT_ID, _SALT_TERM = 1, 3  # band j uses salt 16 + j
 _BAND_SALTS = np.arange(16, 16 + text.BANDS, dtype=np.uint64)
 _POSTED_TERMS = 8  # story candidates come from each article's 8 rarest terms
-_KEY_SALTS = np.concatenate((_BAND_SALTS, np.full(_POSTED_TERMS, _SALT_TERM, np.uint64)))
 _PER_KEY = 16  # newest rows read per posting key (bounds work on common terms)
+_BAND_SALT_LIST = _BAND_SALTS.tolist()
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,12 +151,22 @@ _SPECS = {
 # kept in 255ths: the cosine moves by at most about 0.004.
 _WEIGHT_STEPS = 255
 _WEIGHTS = np.arange(_WEIGHT_STEPS + 1, dtype=np.float32) / np.float32(_WEIGHT_STEPS)
+# The same steps as Python floats (what an IndexEntry holds).
+_WEIGHT_VALUES = _WEIGHTS.astype(np.float64).tolist()
 
 
 def _quantised(weights: np.ndarray | tuple[float, ...]) -> np.ndarray:
     """Weights as stored: uint8 255ths."""
     steps = np.rint(np.asarray(weights, dtype=np.float64) * _WEIGHT_STEPS)
     return np.clip(steps, 0, _WEIGHT_STEPS).astype(np.uint8)
+
+
+def _quantised_steps(weights: list[float]) -> list[int]:
+    """:func:`_quantised` of a few float32 weights (as floats), in plain Python.
+
+    ``round`` rounds half to even, as ``np.rint`` does.
+    """
+    return [min(max(round(weight * _WEIGHT_STEPS), 0), _WEIGHT_STEPS) for weight in weights]
 
 
 _NO_FIGURES = np.zeros(figures.KINDS * figures.MASK_WORDS, np.uint64)
@@ -178,7 +189,7 @@ def _seconds(moment: datetime) -> int:
 
 
 def _stored_time(seconds: int) -> int:
-    return min(max(seconds - _EPOCH_2020, _DEAD + 1), np.iinfo(np.int32).max)
+    return min(max(seconds - _EPOCH_2020, _DEAD + 1), _INT32_MAX)
 
 
 def _id_key(article_id: str) -> int:
@@ -191,20 +202,20 @@ def _band_keys(minhash: np.ndarray) -> np.ndarray:
     return salted_keys((pairs[..., 0] << np.uint32(16)) | pairs[..., 1], _BAND_SALTS)
 
 
-def _row_keys(shingles: int, minhash: np.ndarray, terms: np.ndarray) -> np.ndarray:
+def _row_keys(shingles: int, minhash: list[int], terms: list[int]) -> list[int]:
     """The band and term posting keys of one article (no bands without shingles).
 
     The same keys as :func:`_band_keys` and :func:`_term_keys` give a whole
-    column (zero keys dropped), in one salted hash for the few of one article.
+    column (zero keys dropped), in plain Python for the few of one article.
     """
-    posted = terms[:_POSTED_TERMS]
-    pairs = minhash.astype(np.uint32).reshape(text.BANDS, 2)
-    values = np.concatenate(((pairs[:, 0] << np.uint32(16)) | pairs[:, 1], posted))
-    keys = salted_keys(values, _KEY_SALTS[: values.size])
-    keys[text.BANDS :][posted == 0] = 0
-    if not shingles:
-        keys[: text.BANDS] = 0
-    return keys[keys != 0]
+    keys = []
+    if shingles:
+        for band, salt in enumerate(_BAND_SALT_LIST):
+            keys.append(salted_key(minhash[2 * band] << 16 | minhash[2 * band + 1], salt))
+    for term in terms[:_POSTED_TERMS]:
+        if term:
+            keys.append(salted_key(term, _SALT_TERM))
+    return [key for key in keys if key]
 
 
 def _term_keys(terms: np.ndarray) -> np.ndarray:
@@ -314,9 +325,12 @@ class DedupIndex:
     # -- internals ------------------------------------------------------------
 
     def _row_of(self, article_id: str) -> int | None:
-        published = self._columns["published"]
-        for row in self._by_id.rows_of(_id_key(article_id)):
-            if published[row] != _DEAD and self._ids[row] == article_id:
+        rows = self._by_id.rows_of(_id_key(article_id))
+        if not rows:
+            return None
+        published = self._columns["published"].take(rows).tolist()
+        for row, stored in zip(rows, published, strict=True):
+            if stored != _DEAD and self._ids[row] == article_id:
                 return row
         return None
 
@@ -368,7 +382,7 @@ class DedupIndex:
         article_id: str,
         story_id: str,
         values: dict[str, object],
-        keys: np.ndarray | None = None,
+        keys: list[int] | None = None,
     ) -> None:
         """Append a row; ``keys`` are its band and term keys if already computed."""
         packed = figures.pack(values.pop("figures", _NO_FIGURES))
@@ -376,8 +390,9 @@ class DedupIndex:
         self._figures.append(packed)
         self._by_id.add([_id_key(article_id)], row)
         if keys is None:
-            keys = _row_keys(values["shingles"], values["minhash"], values["terms"])
-        self._by_key.add(keys.tolist(), row)
+            minhash, terms = values["minhash"], values["terms"]
+            keys = _row_keys(values["shingles"], minhash.tolist(), terms.tolist())
+        self._by_key.add(keys, row)
         self._ids.append(article_id)
         self._stories.append("" if story_id == article_id else story_id)
         self._live += 1
@@ -419,11 +434,11 @@ class DedupIndex:
             self._stories.append(story_id)
         self._rebuild_postings()
 
-    def _candidates(self, keys: np.ndarray, published: int) -> np.ndarray:
+    def _candidates(self, keys: list[int], published: int) -> np.ndarray:
         """Live rows in the window sharing a band or a posted term (or a bucket)."""
         found = self._by_key.lookup(keys, per_key=_PER_KEY)
         since = _stored_time(published - int(self.config.window.total_seconds()))
-        return found[self._columns["published"][found] >= since]
+        return found[self._columns["published"].take(found) >= since]
 
 
 def _make_entry(
@@ -485,39 +500,59 @@ class _Probe:
 
 
 def _verdict_for(
-    index: DedupIndex, rows: np.ndarray, probe: _Probe, story_id: str, corrects: bool = False
+    index: DedupIndex,
+    rows: np.ndarray,
+    probe: _Probe,
+    story_id: str,
+    corrects: bool = False,
+    removed: int = 0,
 ) -> DedupVerdict:
     fingerprint = f"{probe.fingerprint:016x}"
     columns = index._columns
     if probe.shingles and rows.size:
-        exact = rows[_same_text(columns, rows, probe.fingerprint, probe.minhash)]
-        if exact.size:
-            first = int(exact.min())
-            return DedupVerdict("exact", fingerprint, index._story(first), index._ids[first], 1.0)
-        similarity = _overlap(index, rows, probe, corrects)
-        best = int(np.argmax(similarity))
-        if similarity[best] >= index.config.duplicate_threshold:
-            row = int(rows[best])
-            return DedupVerdict(
-                "near",
-                fingerprint,
-                index._story(row),
-                index._ids[row],
-                round(float(similarity[best]), 4),
-            )
+        # Equal minima per row, counted once: all equal with the same low
+        # fingerprint bits is the same text (see _same_text), any is overlap.
+        # Only rows with all minima equal (few) need their fingerprint read.
+        matches = (columns["minhash"].take(rows, axis=0) == probe.minhash).sum(axis=1)
+        full = rows[matches == text.MINHASH_SIZE]
+        if full.size:
+            exact = full[
+                columns["fingerprint"].take(full) == np.uint32(probe.fingerprint & _LOW_32)
+            ]
+            if exact.size:
+                first = int(exact.min())
+                return DedupVerdict(
+                    "exact", fingerprint, index._story(first), index._ids[first], 1.0, removed
+                )
+        threshold = index.config.duplicate_threshold
+        # Without a shared minimum (most articles) every overlap is 0.
+        if matches.any() or threshold <= 0:
+            similarity = _overlap(index, rows, matches, probe, corrects)
+            best = int(np.argmax(similarity))
+            if similarity[best] >= threshold:
+                row = int(rows[best])
+                return DedupVerdict(
+                    "near",
+                    fingerprint,
+                    index._story(row),
+                    index._ids[row],
+                    round(float(similarity[best]), 4),
+                    removed,
+                )
     if rows.size and probe.terms.size:
         cosine = _cosine(columns, rows, probe.terms, probe.weights)
         best = int(np.argmax(cosine))
         if cosine[best] >= index.config.story_threshold:
-            return DedupVerdict("unique", fingerprint, index._story(int(rows[best])))
-    return DedupVerdict("unique", fingerprint, story_id)
+            story_id = index._story(int(rows[best]))
+    return DedupVerdict("unique", fingerprint, story_id, repeated_paragraphs_removed=removed)
 
 
-def _overlap(index: DedupIndex, rows: np.ndarray, probe: _Probe, corrects: bool) -> np.ndarray:
+def _overlap(
+    index: DedupIndex, rows: np.ndarray, matches: np.ndarray, probe: _Probe, corrects: bool
+) -> np.ndarray:
     # Most candidates (found by a story term) share no MinHash value: their
     # overlap is 0, and only the others need the arithmetic below.
     overlap = np.zeros(rows.size)
-    matches = (index._columns["minhash"][rows] == probe.minhash).sum(axis=1)
     shared = np.flatnonzero(matches)
     if shared.size:
         overlap[shared] = _overlap_of(index, rows[shared], matches[shared], probe, corrects)
@@ -545,17 +580,36 @@ def _overlap_of(
     return overlap
 
 
+# Story-term matching by a direct-mapped table on the low bits of a term:
+# each of a row's terms is looked up in one gather (no sort, no binary
+# search). A slot that holds no term of ours holds a value whose low bits
+# name another slot, so no term can equal it.
+_SLOT_BITS = 12
+_SLOT_MASK = np.uint32((1 << _SLOT_BITS) - 1)
+_EMPTY_SLOTS = (np.arange(1, (1 << _SLOT_BITS) + 1) & int(_SLOT_MASK)).astype(np.uint32)
+_NO_WEIGHTS = np.zeros(1 << _SLOT_BITS, np.float32)
+
+
 def _cosine(
     columns: Columns, rows: np.ndarray, terms: np.ndarray, weights: np.ndarray
 ) -> np.ndarray:
     # Terms within one article are distinct, so each of a row's terms matches
-    # at most one of ours: a binary search finds it (no 16 x 16 comparison).
-    order = np.argsort(terms)
-    ours, our_weights = terms[order], weights[order]
-    theirs = columns["terms"][rows]
-    at = np.minimum(np.searchsorted(ours, theirs), ours.size - 1)
-    matched = np.where(ours[at] == theirs, our_weights[at], np.float32(0))
-    return (_WEIGHTS[columns["weights"][rows]] * matched).sum(axis=1)
+    # at most one of ours: its slot in the table says which.
+    slots = terms & _SLOT_MASK
+    table = _EMPTY_SLOTS.copy()
+    table[slots] = terms
+    theirs = columns["terms"].take(rows, axis=0)
+    if (table.take(slots) == terms).all():
+        table_weights = _NO_WEIGHTS.copy()
+        table_weights[slots] = weights
+        at = theirs & _SLOT_MASK
+        matched = table_weights.take(at) * (table.take(at) == theirs)
+    else:  # two of our terms share a slot: a binary search instead
+        order = np.argsort(terms)
+        ours, our_weights = terms[order], weights[order]
+        at = np.minimum(np.searchsorted(ours, theirs), ours.size - 1)
+        matched = np.where(ours[at] == theirs, our_weights[at], np.float32(0))
+    return (_WEIGHTS.take(columns["weights"].take(rows, axis=0)) * matched).sum(axis=1)
 
 
 def origin_of(partition: int, offset: int) -> int:
@@ -586,11 +640,15 @@ def deduplicate(index: DedupIndex, article: Article, origin: int = 0) -> DedupRe
     normal = normal or normalise(source)
     hashes = text.shingle_hashes(normal) if normal else np.zeros(0, np.uint64)
     minhash = text.minhash(hashes)
-    terms, weights = text.story_terms(cleaned.text)
-    stored_weights = np.zeros(text.STORY_TERMS, np.uint8)
-    stored_weights[: weights.size] = _quantised(weights)
-    stored_terms = np.zeros(text.STORY_TERMS, np.uint32)
-    stored_terms[: terms.size] = terms
+    full_text = cleaned.text
+    terms, weights = text.story_terms(full_text)
+    # The few values of one article go through Python lists (one conversion
+    # each way), cheaper than a numpy call per step.
+    minhash_list, term_list = minhash.tolist(), terms.tolist()
+    steps = _quantised_steps(weights.tolist())
+    padding = [0] * (text.STORY_TERMS - len(steps))
+    stored_weights = np.array(steps + padding, np.uint8)
+    stored_terms = np.array(term_list + padding, np.uint32)
     probe = _Probe(
         int(text.fingerprint(normal), 16),
         int(hashes.size),
@@ -599,7 +657,7 @@ def deduplicate(index: DedupIndex, article: Article, origin: int = 0) -> DedupRe
         _WEIGHTS[stored_weights[: weights.size]],
         source,
     )
-    keys = _row_keys(probe.shingles, minhash, terms)
+    keys = _row_keys(probe.shingles, minhash_list, term_list)
     published = _seconds(article.published_at)
     index.advance(article.published_at)
     rows = index._candidates(keys, published)
@@ -627,15 +685,15 @@ def deduplicate(index: DedupIndex, article: Article, origin: int = 0) -> DedupRe
             )
             return DedupResult(cleaned, verdict, index._entry(previous, probe.fingerprint))
         index._kill(previous)
-    corrects = text.is_correction(cleaned.text)
-    verdict = _verdict_for(index, rows, probe, story_id, corrects)
-    verdict = replace(verdict, repeated_paragraphs_removed=removed)
+    corrects = text.is_correction(full_text)
+    verdict = _verdict_for(index, rows, probe, story_id, corrects, removed)
     if verdict.is_duplicate:
         return DedupResult(cleaned, verdict, None)
+    figure_words = probe.figures
     values = {
         "minhash": minhash,
         "shingles": probe.shingles,
-        "figures": probe.figures,
+        "figures": figure_words,
         "published": _stored_time(published),
         "fingerprint": probe.fingerprint & _LOW_32,
         "terms": stored_terms,
@@ -643,16 +701,20 @@ def deduplicate(index: DedupIndex, article: Article, origin: int = 0) -> DedupRe
         "origin": origin,
     }
     index._add(article.id, verdict.story_id, values, keys)
-    entry = _make_entry(
+    # The entry _make_entry would build from the stored arrays (terms cut at
+    # their count of non-zero ones, weights as their stored 255ths), made from
+    # the lists at hand instead of converting the arrays back.
+    used = sum(1 for term in term_list if term)
+    entry = IndexEntry(
         article_id=article.id,
         story_id=verdict.story_id,
-        fingerprint=probe.fingerprint,
+        fingerprint=f"{probe.fingerprint:016x}",
         published_at=article.published_at,
         shingles=probe.shingles,
-        figure_words=probe.figures,
-        minhash=minhash,
-        terms=stored_terms,
-        weights=stored_weights,
+        figures=tuple(figure_words.tolist()),
+        minhash=tuple(minhash_list),
+        terms=tuple(term_list[:used]),
+        weights=tuple(_WEIGHT_VALUES[step] for step in steps[:used]),
         origin=origin,
     )
     return DedupResult(cleaned, verdict, entry)

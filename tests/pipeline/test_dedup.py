@@ -627,3 +627,89 @@ def test_same_text_needs_the_low_fingerprint_bits_and_an_equal_minhash() -> None
         index.restore(replace(entry, minhash=tuple(stored.tolist())))
     same = dedup._same_text(index._columns, np.arange(3), 0xFFFF_0000_1234_5678, minhash)
     assert same.tolist() == [True, False, False]
+
+
+def test_row_keys_of_one_article_equal_the_column_keys_of_the_rebuild() -> None:
+    from pipeline import dedup
+
+    rng = np.random.default_rng(5)
+    minhash = rng.integers(0, 1 << 16, size=(20, 32)).astype(np.uint16)
+    terms = rng.integers(1, 1 << 32, size=(20, 16), dtype=np.uint64).astype(np.uint32)
+    terms[3, 5:] = 0  # an article with five terms
+    columns = np.concatenate((dedup._band_keys(minhash), dedup._term_keys(terms)), axis=1)
+    for row in range(20):
+        expected = [key for key in columns[row].tolist() if key]
+        keys = dedup._row_keys(40, minhash[row].tolist(), terms[row].tolist())
+        assert keys == expected
+    # No shingles (an empty text): no band keys, only the terms'.
+    assert dedup._row_keys(0, minhash[3].tolist(), terms[3].tolist()) == [
+        key for key in columns[3, 16:].tolist() if key
+    ]
+
+
+def test_quantised_steps_in_python_equal_the_array_rounding() -> None:
+    from pipeline import dedup
+
+    # Halves round to even in both (np.rint and round); float32 inputs as stored.
+    weights = np.concatenate(
+        (
+            np.array([0.5 / 255, 1.5 / 255, 2.5 / 255, 0.0, 1.0], np.float32),
+            np.random.default_rng(6).random(200, np.float32),
+        )
+    )
+    assert dedup._quantised_steps(weights.tolist()) == dedup._quantised(weights).tolist()
+
+
+def test_cosine_falls_back_when_two_of_our_terms_share_a_table_slot() -> None:
+    from pipeline import dedup
+
+    index = DedupIndex()
+    # Two of our terms with the same low 12 bits (one table slot).
+    ours = np.array([0x1000_0ABC, 0x2000_0ABC, 77], np.uint32)
+    our_weights = np.array([0.6, 0.5, 0.3], np.float32)
+    for n, stored in enumerate(([0x2000_0ABC, 77], [0x1000_0ABC, 5], [0x3000_0ABC, 9])):
+        terms = np.zeros(16, np.uint32)
+        terms[:2] = stored
+        weights = np.zeros(16, np.uint8)
+        weights[:2] = [255, 128]
+        values = {"terms": terms, "weights": weights, "shingles": 0, "published": 0}
+        index._add(f"r{n}", f"r{n}", values | {"minhash": np.zeros(32, np.uint16)})
+    found = dedup._cosine(index._columns, np.arange(3), ours, our_weights)
+    expected = [0.5 + 0.3 * np.float32(128 / 255), 0.6, 0.0]
+    assert np.allclose(found, expected, atol=1e-6)
+    # The same rows through the table (no shared slot) agree with a full comparison.
+    distinct = np.array([0x1000_0ABC, 77], np.uint32)
+    found = dedup._cosine(index._columns, np.arange(3), distinct, our_weights[[0, 2]])
+    assert np.allclose(found, [0.3 * np.float32(128 / 255), 0.6, 0.0], atol=1e-6)
+
+
+def test_postings_bounds_equal_the_running_sum_of_bucket_counts() -> None:
+    rng = np.random.default_rng(8)
+    keys = rng.integers(0, 1 << 32, size=5000, dtype=np.uint64).astype(np.uint32)
+    table = Postings(keys, np.arange(5000, dtype=np.uint32))
+    starts = np.concatenate(([0], np.cumsum(table._counts.reshape(-1), dtype=np.int64)))
+    buckets = np.concatenate(
+        (np.array([0, 63, 64, starts.size - 2]), rng.integers(0, starts.size - 1, 100))
+    ).astype(np.intp)
+    left, right = table._bounds(buckets)
+    assert left.tolist() == starts[buckets].tolist()
+    assert right.tolist() == starts[buckets + 1].tolist()
+    for key in keys[:50].tolist():
+        bucket = key >> (32 - table._bits)
+        expected = table._rows_at(np.arange(starts[bucket], starts[bucket + 1])).tolist()
+        assert table.rows_of(key) == expected
+
+
+def test_sentence_start_pattern_matches_what_the_two_branch_pattern_matched() -> None:
+    import re
+
+    from pipeline import _dedup_text
+
+    two_branch = re.compile(r"(?:[.!?]\s|\n)\s*(?=[A-Z])")
+    samples = [
+        "It rose. Then It fell.\nNext line\n\n  Indented. lower. U.S. Officials!  Why? \tTab",
+        "end.\nStart ?\n.\n!A .B \n\nC\n",
+        'no stop\nlower\n Upper. 9 Nine.  "Quoted"',
+    ]
+    for text in samples:
+        assert _dedup_text._SENTENCE_START.sub("|", text) == two_branch.sub("|", text)
