@@ -31,7 +31,7 @@ def _reference_masks(text: str) -> tuple[int, int, int, int]:
     raw = re.findall(r"[0-9](?:[0-9.,/\-]*[0-9])?|[A-Za-z]+", text)
     kept = [(token, token.lower()) for token in raw if token.lower() not in ("reuter", "reuters")]
     tokens = [lowered for _, lowered in kept]
-    words = {k.decode(): v.decode() for k, v in figures._FIGURE_WORDS.items()}
+    words = figures._FIGURE_WORDS
     masks = [0, 0, 0, 0]
 
     def item(kind: int, *parts: str) -> None:
@@ -86,11 +86,7 @@ EDGE_CASES = [
 
 @pytest.mark.parametrize("text", EDGE_CASES)
 def test_masks_are_those_of_the_plain_definition(text: str) -> None:
-    figures._plain_chunks.clear()
-    figures._figure_chunks.clear()
-    cold = figures.figure_masks(text)
-    assert cold == _reference_masks(text)
-    assert figures.figure_masks(text) == cold  # again, from the caches
+    assert figures.figure_masks(text) == _reference_masks(text)
 
 
 def test_masks_are_those_of_the_plain_definition_on_reuters() -> None:
@@ -101,18 +97,6 @@ def test_masks_are_those_of_the_plain_definition_on_reuters() -> None:
         bodies = [json.loads(line).get("body") or "" for _, line in zip(range(300), handle)]
     for body in bodies:
         assert figures.figure_masks(body) == _reference_masks(body)
-
-
-def test_caches_start_over_when_full_and_give_the_same_masks(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setattr(figures, "_PLAIN_CHUNKS_MAX", 5)
-    monkeypatch.setattr(figures, "_FIGURE_CHUNKS_MAX", 3)
-    figures._plain_chunks.clear()
-    figures._figure_chunks.clear()
-    for _ in range(2):
-        assert figures.figure_masks(AUCTION) == _reference_masks(AUCTION)
-    assert len(figures._plain_chunks) <= 5 and len(figures._figure_chunks) <= 3
 
 
 def _replaced(first: str, second: str, tolerance: float = 0.1) -> bool:
