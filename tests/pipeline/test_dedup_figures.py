@@ -31,7 +31,7 @@ def _reference_masks(text: str) -> tuple[int, int, int, int]:
     raw = re.findall(r"[0-9](?:[0-9.,/\-]*[0-9])?|[A-Za-z]+", text)
     kept = [(token, token.lower()) for token in raw if token.lower() not in ("reuter", "reuters")]
     tokens = [lowered for _, lowered in kept]
-    words = figures._FIGURE_WORDS
+    words = {k.decode(): v.decode() for k, v in figures._FIGURE_WORDS.items()}
     masks = [0, 0, 0, 0]
 
     def item(kind: int, *parts: str) -> None:
