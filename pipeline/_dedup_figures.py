@@ -31,8 +31,8 @@ MASK_WORDS = MASK_BITS // 64  # each mask is stored as this many uint64 words
 KINDS = 4  # left, right, triple, value
 
 _TOKEN = re.compile(r"\d(?:[\d.,/\-]*\d)?|[A-Za-z]+")
-# An ASCII text is cut at every byte no token holds (bytes.translate, split:
-# C speed); only the chunks that are neither letters only nor one number (a
+# A text is cut at every byte no token holds (bytes.translate, split: C
+# speed); only the chunks that are neither letters only nor one number (a
 # word with a full stop or a comma inside, "mid-1987") go through _TOKEN.
 _TOKEN_BYTES = re.compile(rb"[0-9](?:[0-9.,/\-]*[0-9])?|[A-Za-z]+")
 _NUMBER_BYTES = b"0123456789.,/-"
@@ -40,6 +40,8 @@ _TO_CHUNKS = bytes(
     c if c in b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" + _NUMBER_BYTES else 0x20
     for c in range(256)
 )
+_ASCII = bytes(range(128))
+_DIGIT = re.compile(r"\d")
 _SKIPPED = frozenset((b"reuter", b"reuters"))  # the wire trailer is no context
 _NUMBER_WORDS = {
     "nil": "0",
@@ -104,11 +106,14 @@ def _is_number(token: bytes) -> bool:
 
 
 def _tokens(text: str) -> list[bytes]:
-    """``_TOKEN.findall(text)``, UTF-8 encoded; faster for an ASCII text."""
-    if not text.isascii():
+    """``_TOKEN.findall(text)``, UTF-8 encoded."""
+    data = text.encode()
+    # Non-ASCII characters separate tokens (their bytes are no token bytes),
+    # unless they are digits of another script (\d): then the str regex.
+    if not text.isascii() and _DIGIT.search(data.translate(None, _ASCII).decode()):
         return [token.encode() for token in _TOKEN.findall(text)]
     # A "." or "," before a space ends no token: dropped, most words are letters only.
-    chunks = text.encode().translate(_TO_CHUNKS).replace(b". ", b" ").replace(b", ", b" ")
+    chunks = data.translate(_TO_CHUNKS).replace(b". ", b" ").replace(b", ", b" ")
     tokens = chunks.split()
     letters = list(map(bytes.isalpha, tokens))
     at = -1

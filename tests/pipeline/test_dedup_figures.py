@@ -146,3 +146,10 @@ def test_masks_do_not_depend_on_the_process() -> None:
         for seed in ("1", "2")
     }
     assert seen == {f"{figures.figure_masks(AUCTION)}\n"}
+
+
+def test_a_digit_of_another_script_is_a_token_but_no_figure() -> None:
+    # As \d in the token pattern: "\u0663" (Arabic-Indic three) is a neighbour.
+    left, right, _, value = figures.figure_masks("sold 5 \u0663 tonnes")
+    assert (left, value) == figures.figure_masks("sold 5 x tonnes")[::3]
+    assert right != figures.figure_masks("sold 5 tonnes")[1]
