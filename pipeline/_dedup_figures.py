@@ -31,8 +31,18 @@ MASK_WORDS = MASK_BITS // 64  # each mask is stored as this many uint64 words
 KINDS = 4  # left, right, triple, value
 
 _TOKEN = re.compile(r"\d(?:[\d.,/\-]*\d)?|[A-Za-z]+")
-_STRIP = str.maketrans("", "", ",")
-_SKIPPED = frozenset(("reuter", "reuters"))  # the wire trailer is no context
+# A text is cut at every byte no token holds (bytes.translate, split: C
+# speed); only the chunks that are neither letters only nor one number (a
+# word with a full stop or a comma inside, "mid-1987") go through _TOKEN.
+_TOKEN_BYTES = re.compile(rb"[0-9](?:[0-9.,/\-]*[0-9])?|[A-Za-z]+")
+_NUMBER_BYTES = b"0123456789.,/-"
+_TO_CHUNKS = bytes(
+    c if c in b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" + _NUMBER_BYTES else 0x20
+    for c in range(256)
+)
+_ASCII = bytes(range(128))
+_DIGIT = re.compile(r"\d")
+_SKIPPED = frozenset((b"reuter", b"reuters"))  # the wire trailer is no context
 _NUMBER_WORDS = {
     "nil": "0",
     "zero": "0",
@@ -75,68 +85,105 @@ _MONTHS = {
 }
 # "may" and "mar" are also common words: they count as months only when
 # written as a name ("May") or next to a number ("MAR 3").
-_AMBIGUOUS_MONTHS = {"may": "may", "mar": "mar"}
-_FIGURE_WORDS = _NUMBER_WORDS | _MONTHS
+_AMBIGUOUS_MONTHS = {b"may": b"may", b"mar": b"mar"}
+# Tokens are bytes (UTF-8): hashed as they are, with no str built or encoded.
+_FIGURE_WORDS = {k.encode(): v.encode() for k, v in (_NUMBER_WORDS | _MONTHS).items()}
 _CANDIDATES = frozenset(_FIGURE_WORDS) | frozenset(_AMBIGUOUS_MONTHS)
 
 
-def _ambiguous_month(token: str, previous: str, following: str) -> bool:
+def _ambiguous_month(token: bytes, previous: bytes, following: bytes) -> bool:
     return (
-        (token[0].isupper() and token[1:].islower())
-        or previous[:1].isdigit()
-        or following[:1].isdigit()
+        (token[:1].isupper() and token[1:].islower())
+        or _is_number(previous)
+        or _is_number(following)
     )
+
+
+def _is_number(token: bytes) -> bool:
+    # A token that starts with a non-ASCII byte starts with a digit of another
+    # script (\d): letters in tokens are ASCII.
+    return token[:1].isdigit() or token[:1] >= b"\x80"
+
+
+def _tokens(text: str) -> list[bytes]:
+    """``_TOKEN.findall(text)``, UTF-8 encoded."""
+    data = text.encode()
+    # Non-ASCII characters separate tokens (their bytes are no token bytes),
+    # unless they are digits of another script (\d): then the str regex.
+    if not text.isascii() and _DIGIT.search(data.translate(None, _ASCII).decode()):
+        return [token.encode() for token in _TOKEN.findall(text)]
+    # A "." or "," before a space ends no token: dropped, most words are letters only.
+    chunks = data.translate(_TO_CHUNKS).replace(b". ", b" ").replace(b", ", b" ")
+    tokens = chunks.split()
+    letters = list(map(bytes.isalpha, tokens))
+    at = -1
+    while True:
+        try:
+            at = letters.index(False, at + 1)
+        except ValueError:
+            return tokens
+        chunk = tokens[at]
+        if chunk[:1].isdigit() and chunk[-1:].isdigit() and not chunk.strip(_NUMBER_BYTES):
+            continue  # one number
+        parts = _TOKEN_BYTES.findall(chunk)
+        tokens[at : at + 1] = parts
+        letters[at : at + 1] = [True] * len(parts)
+        at += len(parts) - 1
 
 
 def figure_masks(text: str) -> tuple[int, ...]:
     """The left, right, triple and value masks of a text's figures (128 bits each).
 
     Example:
-        >>> left, right, triple, value = figure_masks("six ships were waiting")
+        >>> left, right, triple, value = figure_masks("ships were six")
         >>> bin(left).count("1"), bin(triple).count("1")
-        (1, 1)
+        (1, 0)
     """
-    raw = _TOKEN.findall(text)
+    raw = _tokens(text)
     # Tokens hold no spaces: one join, lower and split is one C-level pass.
-    lowered = " ".join(raw).lower()
-    tokens = lowered.split(" ") if raw else []
-    if "reuter" in lowered:
+    lowered = b" ".join(raw).lower()
+    tokens = lowered.split(b" ") if raw else []
+    if b"reuter" in lowered:
         # list.index finds the trailers in C; most texts have one, at the end.
         for i in sorted(_positions(tokens, _SKIPPED), reverse=True):
             del raw[i], tokens[i]
-    # Digits sort before letters, so t < ":" finds tokens that start with one.
-    found = [i for i, t in enumerate(tokens) if t < ":" or t in _CANDIDATES]
+    # Digits sort before letters, so t < b":" finds tokens that start with one.
+    found = [i for i, t in enumerate(tokens) if t < b":" or t in _CANDIDATES]
     left = right = triple = value = 0
     last = len(tokens) - 1
     crc32 = zlib.crc32  # bound once: this loop runs for every figure of every article
     for i in found:
         token = tokens[i]
-        previous = tokens[i - 1] if i else "^"
-        following = tokens[i + 1] if i < last else "$"
-        if token < ":":
-            figure = token.translate(_STRIP)
+        previous = tokens[i - 1] if i else b"^"
+        following = tokens[i + 1] if i < last else b"$"
+        if token < b":":
+            figure = token.replace(b",", b"")
         elif token in _FIGURE_WORDS:
             figure = _FIGURE_WORDS[token]
         elif _ambiguous_month(raw[i], previous, following):
             figure = _AMBIGUOUS_MONTHS[token]
         else:
             continue
-        value |= 1 << (crc32(figure.encode()) % MASK_BITS)
+        crc = crc32(figure)
+        value |= 1 << (crc % MASK_BITS)
         # At either end of the text the neighbour is unknown, not a word: a
         # copy with a footer or a byline added has one there. Such a figure
         # gives only its inner side, so the added text is no replaced figure.
-        if previous != "^":
+        # Each item is the CRC of its words joined by spaces; crc32(b, crc32(a))
+        # is the CRC of a + b, so "figure after" continues the figure's CRC.
+        if previous != b"^":
             before = _FIGURE_WORDS.get(previous, previous)
-            left |= 1 << (crc32(f"{before} {figure}".encode()) % MASK_BITS)
-        if following != "$":
-            after = _FIGURE_WORDS.get(following, following)
-            right |= 1 << (crc32(f"{figure} {after}".encode()) % MASK_BITS)
-        if previous != "^" and following != "$":
-            triple |= 1 << (crc32(f"{before} {figure} {after}".encode()) % MASK_BITS)
+            pair = crc32(before + b" " + figure)
+            left |= 1 << (pair % MASK_BITS)
+        if following != b"$":
+            after = b" " + _FIGURE_WORDS.get(following, following)
+            right |= 1 << (crc32(after, crc) % MASK_BITS)
+            if previous != b"^":
+                triple |= 1 << (crc32(after, pair) % MASK_BITS)
     return left, right, triple, value
 
 
-def _positions(tokens: list[str], words: frozenset[str]) -> list[int]:
+def _positions(tokens: list[bytes], words: frozenset[bytes]) -> list[int]:
     found = []
     for word in words:
         at = -1

@@ -1,0 +1,155 @@
+"""Tests of the figure masks of de-duplication (pipeline._dedup_figures)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from pipeline import _dedup_figures as figures
+
+ROOT = Path(__file__).resolve().parents[2]
+EVAL = Path(os.environ.get("WIREWATCH_EVAL_DIR", ROOT / ".." / "shared" / "eval"))
+
+AUCTION = (
+    "The Treasury said it will sell 9,750 mln dlrs of two-year notes on Tuesday, "
+    "raising 1.5 billion dlrs of new cash. The notes mature March 31, 1989, and "
+    "bids are due at 1330 EST (1830 GMT) at the Federal Reserve Bank of New York. "
+    "Reuter"
+)
+
+
+def _reference_masks(text: str) -> tuple[int, int, int, int]:
+    """The figure masks as the module docstring defines them, computed the plain way."""
+    raw = re.findall(r"[0-9](?:[0-9.,/\-]*[0-9])?|[A-Za-z]+", text)
+    kept = [(token, token.lower()) for token in raw if token.lower() not in ("reuter", "reuters")]
+    tokens = [lowered for _, lowered in kept]
+    words = {k.decode(): v.decode() for k, v in figures._FIGURE_WORDS.items()}
+    masks = [0, 0, 0, 0]
+
+    def item(kind: int, *parts: str) -> None:
+        masks[kind] |= 1 << (zlib.crc32(" ".join(parts).encode()) % 128)
+
+    for i, (original, token) in enumerate(kept):
+        previous = tokens[i - 1] if i else None
+        following = tokens[i + 1] if i + 1 < len(tokens) else None
+        if token[0].isdigit():
+            figure = token.replace(",", "")
+        elif token in words:
+            figure = words[token]
+        elif token in ("may", "mar") and (
+            (original[0].isupper() and original[1:].islower())
+            or (previous or "")[:1].isdigit()
+            or (following or "")[:1].isdigit()
+        ):
+            figure = token
+        else:
+            continue
+        before = words.get(previous, previous) if previous else None
+        after = words.get(following, following) if following else None
+        item(3, figure)
+        if before:
+            item(0, before, figure)
+        if after:
+            item(1, figure, after)
+        if before and after:
+            item(2, before, figure, after)
+    return masks[0], masks[1], masks[2], masks[3]
+
+
+EDGE_CASES = [
+    "",
+    "no figures at all here",
+    "Reuter",
+    "6 Reuter",
+    "REUTERS 5 reuter",
+    "six ships were waiting",
+    "ships were waiting, six",
+    "in May 1987 and it may be five - Reuter",
+    "it may 5, MAY 7 or mar 3; Mar. 3 is a MAR",
+    "mid-1987 5,000 tonnes, u.s. one-third, 10-for-1, 1987/88, 1..5, 1,-5, -5-",
+    "a5b6 5th 1st A320 $5.5 mln (12.5 pct) 1,2,3",
+    "caf\u00e9 \u00e9t\u00e9 5 \u201cquoted\u201d 6 \u2014 seven",
+    "SEPT 30 Sept. 30 sept 30 September 30",
+    "x" * 300 + " 5 " + "y" * 300,
+    "1" * 300 + " tonnes",
+    AUCTION,
+]
+
+
+@pytest.mark.parametrize("text", EDGE_CASES)
+def test_masks_are_those_of_the_plain_definition(text: str) -> None:
+    assert figures.figure_masks(text) == _reference_masks(text)
+
+
+def test_masks_are_those_of_the_plain_definition_on_reuters() -> None:
+    path = EVAL / "reuters21578" / "reuters21578.jsonl"
+    if not path.exists():
+        pytest.skip("no Reuters-21578 file")
+    with path.open(encoding="utf-8") as handle:
+        bodies = [json.loads(line).get("body") or "" for _, line in zip(range(300), handle)]
+    for body in bodies:
+        assert figures.figure_masks(body) == _reference_masks(body)
+
+
+def _replaced(first: str, second: str, tolerance: float = 0.1) -> bool:
+    theirs = np.array([figures.to_words(figures.figure_masks(first))], np.uint64)
+    mine = np.array(figures.to_words(figures.figure_masks(second)), np.uint64)
+    return bool(figures.too_many_replaced(theirs, mine, tolerance)[0])
+
+
+def test_a_replaced_figure_is_counted_an_added_or_cut_one_is_not() -> None:
+    assert _replaced(AUCTION, AUCTION.replace("9,750", "8,250"))
+    assert not _replaced(AUCTION, AUCTION + " The bank will also sell 250 mln dlrs of bills.")
+    assert not _replaced(AUCTION, AUCTION.replace(", raising 1.5 billion dlrs of new cash", ""))
+    assert not _replaced(AUCTION, AUCTION.replace("sell 9,750", "offer 9,750"))  # an edit beside
+
+
+def test_may_and_mar_are_months_as_names_or_next_to_a_number() -> None:
+    value = 3
+    assert figures.figure_masks("it may rain")[value] == 0
+    assert figures.figure_masks("the MAR index")[value] == 0
+    assert figures.figure_masks("due in May")[value] != 0
+    assert figures.figure_masks("MAR 3 delivery")[value] != 0
+    assert figures.figure_masks("due 3 mar")[value] != 0
+
+
+def test_a_number_word_and_its_digits_are_the_same_figure() -> None:
+    assert figures.figure_masks("about six ships waited") == figures.figure_masks(
+        "about 6 ships waited"
+    )
+    assert figures.figure_masks("sold 5,000 tonnes") == figures.figure_masks("sold 5000 tonnes")
+
+
+def test_masks_do_not_depend_on_the_process() -> None:
+    # Stored masks are compared with masks computed after a restart: no salted hash().
+    code = (
+        "from pipeline._dedup_figures import figure_masks; import sys; "
+        "print(figure_masks(sys.argv[1]))"
+    )
+    seen = {
+        subprocess.run(
+            [sys.executable, "-c", code, AUCTION],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=ROOT,
+            env={**os.environ, "PYTHONHASHSEED": seed, "PYTHONPATH": str(ROOT)},
+        ).stdout
+        for seed in ("1", "2")
+    }
+    assert seen == {f"{figures.figure_masks(AUCTION)}\n"}
+
+
+def test_a_digit_of_another_script_is_a_token_but_no_figure() -> None:
+    # As \d in the token pattern: "\u0663" (Arabic-Indic three) is a neighbour.
+    left, right, _, value = figures.figure_masks("sold 5 \u0663 tonnes")
+    assert (left, value) == figures.figure_masks("sold 5 x tonnes")[::3]
+    assert right != figures.figure_masks("sold 5 tonnes")[1]
