@@ -8,6 +8,7 @@ agent modules receive a :class:`Context` and register themselves explicitly
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from typing import Any
@@ -48,6 +49,25 @@ class _ConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
         consumer._fetch_max_wait_ms = self.app.conf.wirewatch_fetch_max_wait_ms
         return consumer
 
+
+    async def seek_to_committed(self) -> Mapping[Any, int]:
+        """Seek every stream partition to its committed offset, or to its start if it has none.
+
+        Faust seeks back to the committed offsets after a rebalance, dropping
+        what was fetched meanwhile; aiokafka's seek skips a partition with no
+        committed offset, so a record fetched there during recovery was
+        dropped and never read again (seen on the embedded broker: a new
+        worker kept position 1 on a partition holding one record, which it
+        never processed). With nothing committed, the start is where
+        auto_offset_reset="earliest" reads from.
+        """
+        committed = await super().seek_to_committed()
+        changelogs = self.app.tables.changelog_topics
+        unread = [tp for tp, offset in committed.items()
+                  if not offset and tp.topic not in changelogs]
+        if unread:
+            await self.call_thread(self._ensure_consumer().seek_to_beginning, *unread)
+        return committed
 
     async def on_start(self) -> None:
         await super().on_start()

@@ -129,7 +129,23 @@ def consumer_state(consumer: Any, tp: Any) -> str:
             f"partition active {None if active is None else tp in active}, "
             f"paused {tp in getattr(consumer, '_paused_partitions', ())}, "
             f"buffered {tp in getattr(consumer, '_buffered_partitions', ())}, "
-            f"read offset {getattr(consumer, '_read_offset', {}).get(tp)}")
+            f"read offset {getattr(consumer, '_read_offset', {}).get(tp)}"
+            f"{_fetch_state(consumer, tp)}")
+
+
+def _fetch_state(consumer: Any, tp: Any) -> str:
+    # aiokafka's own view of the partition (position, reset, pause) lives in
+    # the consumer thread; a best-effort read for the warning, never raising.
+    try:
+        client = consumer._thread._consumer
+        state = client._subscription.subscription.assignment.state_value(tp)
+        fetched = tp in client._fetcher._records
+    except Exception:  # noqa: BLE001 - diagnostics only
+        return ""
+    if state is None:
+        return "; aiokafka: not assigned"
+    return (f"; aiokafka: position {state._position}, status {state._status}, "
+            f"paused {state._paused}, highwater {state.highwater}, fetched and held {fetched}")
 
 
 def input_partitions(assignment: Iterable[Any], topics: Iterable[str]) -> list[Any]:

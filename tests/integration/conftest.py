@@ -161,15 +161,16 @@ def start_worker(settings: Settings, tmp_path: Path) -> Iterator[Any]:
 
 
 async def produce(settings: Settings, payloads: list[bytes | None],
-                  keys: list[bytes | None] | None = None) -> None:
-    """Publish raw payloads to articles.raw, in order."""
+                  keys: list[bytes | None] | None = None, partition: int | None = None) -> None:
+    """Publish raw payloads to articles.raw, in order (to ``partition`` if given)."""
     producer = kafka.producer(settings, embedded=settings.broker_kind == "tansu",
                               max_request_size=16 * 1024 * 1024)
     await producer.start()
     try:
         for index, payload in enumerate(payloads):
             key = keys[index] if keys else None
-            await producer.send_and_wait(settings.topics.raw, payload, key=key)
+            await producer.send_and_wait(settings.topics.raw, payload, key=key,
+                                         partition=partition)
     finally:
         await producer.stop()
 
