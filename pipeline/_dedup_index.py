@@ -86,7 +86,7 @@ _SPECS = {
     # make certain among the few rows compared.
     "fingerprint": (np.dtype(np.uint32), ()),
     "terms": (np.dtype(np.uint32), (text.STORY_TERMS,)),
-    "weights": (np.dtype(np.uint8), (text.STORY_TERMS,)),  # in 255ths (see quantised)
+    "weights": (np.dtype(np.uint8), (text.STORY_TERMS,)),  # in 255ths (see quantised_steps)
     "origin": (np.dtype(np.uint64), ()),
 }
 # A story-term weight (0 to 1, the weights of an article have unit norm) is
@@ -97,14 +97,8 @@ WEIGHTS = np.arange(_WEIGHT_STEPS + 1, dtype=np.float32) / np.float32(_WEIGHT_ST
 WEIGHT_VALUES = WEIGHTS.astype(np.float64).tolist()
 
 
-def quantised(weights: np.ndarray | tuple[float, ...]) -> np.ndarray:
-    """Weights as stored: uint8 255ths."""
-    steps = np.rint(np.asarray(weights, dtype=np.float64) * _WEIGHT_STEPS)
-    return np.clip(steps, 0, _WEIGHT_STEPS).astype(np.uint8)
-
-
 def quantised_steps(weights: list[float]) -> list[int]:
-    """:func:`quantised` of a few float32 weights (as floats), in plain Python.
+    """Story-term weights (0 to 1) as stored: steps of 1/255, in plain Python for the few of one article.
 
     ``round`` rounds half to even, as ``np.rint`` does.
     """
@@ -303,7 +297,7 @@ class DedupIndex:
         terms = np.zeros(text.STORY_TERMS, np.uint32)
         weights = np.zeros(text.STORY_TERMS, np.uint8)
         terms[: len(entry.terms)] = entry.terms
-        weights[: len(entry.weights)] = quantised(entry.weights)
+        weights[: len(entry.weights)] = quantised_steps(list(entry.weights))
         self._add(
             entry.article_id,
             entry.story_id,

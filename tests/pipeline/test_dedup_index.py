@@ -50,4 +50,5 @@ def test_quantised_steps_in_python_equal_the_array_rounding() -> None:
             np.random.default_rng(6).random(200, np.float32),
         )
     )
-    assert dedup_index.quantised_steps(weights.tolist()) == dedup_index.quantised(weights).tolist()
+    array_rounding = np.clip(np.rint(weights.astype(np.float64) * 255), 0, 255).astype(np.uint8)
+    assert dedup_index.quantised_steps(weights.tolist()) == array_rounding.tolist()
