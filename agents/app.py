@@ -49,7 +49,6 @@ class _ConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
         consumer._fetch_max_wait_ms = self.app.conf.wirewatch_fetch_max_wait_ms
         return consumer
 
-
     async def seek_to_committed(self) -> Mapping[Any, int]:
         """Seek every stream partition to its committed offset, or to its start if it has none.
 

@@ -66,7 +66,8 @@ def rules_file(tmp_path: Path) -> Path:
     return path
 
 
-async def publish_in_order(settings, payloads: list[bytes], worker) -> None:
+async def publish_in_order(settings, payloads: list[bytes], worker,
+                           partition: int | None = None) -> None:
     """Send one article at a time, each once the one before has come out of dedup.
 
     articles.raw has several partitions, so two articles sent together may be
@@ -75,22 +76,24 @@ async def publish_in_order(settings, payloads: list[bytes], worker) -> None:
     restart a record may be processed twice (at-least-once), and a count would
     then run ahead of the article it was meant to wait for.
     """
-    topics = settings.topics
     for payload in payloads:
-        article_id = orjson.loads(payload)["id"]
-        await produce(settings, [payload])
-        seen: set[str] = set()
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + 120
-        while article_id not in seen and loop.time() < deadline:
-            for topic in (topics.unique, topics.duplicates):
-                seen.update(enriched_from_bytes(m.value).article.id
-                            for m in await read_topic(settings, topic, timeout=5, idle=1))
-            await asyncio.sleep(0.3)
-        if article_id not in seen:
-            positions = await group_positions(settings)
-            raise AssertionError(f"{article_id} did not come out of dedup in 120 s\n{positions}\n"
-                                 f"{worker.log()[-6000:]}")
+        await produce(settings, [payload], partition=partition)
+        await _wait_out_of_dedup(settings, orjson.loads(payload)["id"], worker)
+
+
+async def _wait_out_of_dedup(settings, article_id: str, worker, timeout: float = 120) -> None:
+    topics = settings.topics
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    seen: set[str] = set()
+    while article_id not in seen and loop.time() < deadline:
+        for topic in (topics.unique, topics.duplicates):
+            seen.update(enriched_from_bytes(m.value).article.id
+                        for m in await read_topic(settings, topic, timeout=5, idle=1))
+        await asyncio.sleep(0.3)
+    if article_id not in seen:
+        raise AssertionError(f"{article_id} did not come out of dedup in {timeout:.0f} s\n"
+                             f"{await group_positions(settings)}\n{worker.log()[-6000:]}")
 
 
 async def _alerts(settings, expect: int) -> list:
@@ -144,29 +147,11 @@ async def test_a_partition_never_committed_is_read_after_a_restart(settings, sta
     """
     env = {"WIREWATCH_RULES_FILE": str(rules_file)}
     worker = start_worker(env)
-    for payload in FIRST_HALF:
-        await produce(settings, [payload], partition=1)
-        await _wait_out(settings, orjson.loads(payload)["id"], worker)
+    await publish_in_order(settings, FIRST_HALF, worker, partition=1)
     await asyncio.sleep(3)
     assert worker.terminate() == 0
     worker = start_worker(env)
-    await produce(settings, [SECOND_HALF[0]], partition=0)
-    await _wait_out(settings, "b-1-reprint", worker)
-
-
-async def _wait_out(settings, article_id: str, worker) -> None:
-    topics = settings.topics
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + 90
-    seen: set[str] = set()
-    while article_id not in seen and loop.time() < deadline:
-        for topic in (topics.unique, topics.duplicates):
-            seen.update(enriched_from_bytes(m.value).article.id
-                        for m in await read_topic(settings, topic, timeout=5, idle=1))
-        await asyncio.sleep(0.3)
-    if article_id not in seen:
-        raise AssertionError(f"{article_id} did not come out of dedup in 90 s\n"
-                             f"{await group_positions(settings)}\n{worker.log()[-6000:]}")
+    await publish_in_order(settings, SECOND_HALF[:1], worker, partition=0)
 
 
 EXPIRE_FAST = """
