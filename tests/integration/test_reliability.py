@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import signal
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
@@ -21,7 +21,7 @@ from agents.settings import Settings
 from pipeline.codec import alert_from_bytes, dead_letter_from_bytes, enriched_from_bytes
 from pipeline.wire import parse_jsonl
 from tests.conftest import require_eval_file
-from tests.integration.conftest import produce, read_topic, topic_size
+from tests.integration.conftest import group_positions, produce, read_topic, topic_size
 
 GOOD = {"source": "test", "headline": "Flood kills 12 in Dhaka",
         "body": "At least 12 people were killed when floods hit Dhaka, officials said."}
@@ -64,6 +64,28 @@ async def wait_accounted(settings: Settings, expected: int, timeout: float) -> i
     return total
 
 
+async def wait_each_accounted(settings: Settings, sent: list[str],
+                              timeout: float) -> dict[str, list[str]]:
+    """Outcome ids once every id in ``sent`` is on an outcome topic, or at ``timeout``.
+
+    Counting records is not enough after a crash: ids processed twice inflate
+    the count, so it can reach ``len(sent)`` while a few ids are still in flight.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    wanted = set(sent)
+    first_missing = None
+    while True:
+        ids = await outcome_ids(settings)
+        missing = wanted - set(ids["enriched"]) - set(ids["duplicates"]) - set(ids["dead"])
+        first_missing = len(missing) if first_missing is None else first_missing
+        if not missing or loop.time() >= deadline:
+            print(f"\n{first_missing} ids were still in flight when the record count was "
+                  f"reached; {len(missing)} after waiting")
+            return ids
+        await asyncio.sleep(2.0)
+
+
 def assert_each_accounted_once(ids: dict[str, list[str]], sent: list[str]) -> None:
     enriched, duplicates, dead = (set(ids[k]) for k in ("enriched", "duplicates", "dead"))
     assert enriched | duplicates | dead == set(sent)
@@ -77,7 +99,7 @@ def reuters_payloads(count: int) -> list[bytes]:
         lines = [next(handle) for _ in range(count)]
     for item in parse_jsonl("".join(lines), str(path)):
         if not isinstance(item, Exception):
-            payloads.append(orjson.dumps(item.payload(datetime.now(timezone.utc))))
+            payloads.append(orjson.dumps(item.payload(datetime.now(UTC))))
     return payloads
 
 
@@ -180,8 +202,10 @@ async def _replay_kill_restart(settings, start_worker, how: signal.Signals) -> N
     second = start_worker(settings_=settings)
     done = await wait_accounted(settings, len(sent), timeout=420)
     assert done >= len(sent), f"only {done} of {len(sent)} accounted\n" + second.log()[-3000:]
-    await asyncio.sleep(3)  # let anything re-processed land too
-    ids = await outcome_ids(settings)
+    ids = await wait_each_accounted(settings, sent, timeout=120)
+    missing = set(sent) - {i for v in ids.values() for i in v}
+    assert not missing, (f"{len(missing)} ids never accounted: {sorted(missing)[:20]}\n"
+                         + await group_positions(settings) + "\n" + second.log()[-3000:])
     assert_each_accounted_once(ids, sent)
     alert_ids = [alert_from_bytes(m.value).id
                  for m in await read_topic(settings, settings.topics.alerts, idle=1)]
@@ -228,8 +252,7 @@ async def test_broker_frozen_for_20_s_mid_replay(tmp_path: Path, start_worker):
         broker.resume()
         done = await wait_accounted(settings, len(sent), timeout=420)
         assert done >= len(sent), f"only {done} of {len(sent)} accounted\n" + worker.log()[-3000:]
-        await asyncio.sleep(3)
-        ids = await outcome_ids(settings)
+        ids = await wait_each_accounted(settings, sent, timeout=120)
         assert_each_accounted_once(ids, sent)
         print(f"\naccounting after a 20 s freeze: sent {len(sent)}, "
               + ", ".join(f"{k} {len(set(v))} ids ({len(v)} records)" for k, v in ids.items()))
