@@ -103,9 +103,16 @@ async def test_duplicates_are_still_marked_after_kill_9_and_restart(settings, st
     total = len(before) + len(after)
     done = await wait_deduplicated(settings, total, timeout=300)
     assert done >= total, f"{done} of {total} came out of dedup\n" + worker.log()[-3000:]
-    await asyncio.sleep(3)  # anything re-processed after the crash lands too
-
+    # Records processed again after the crash count too, so the count can be
+    # reached with the last few still in flight: wait for every id.
+    sent = {orjson.loads(p)["id"] for p in before + after}
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 120
     kinds, duplicate_of = await outcomes(settings)
+    while not sent <= kinds.keys() and loop.time() < deadline:
+        await asyncio.sleep(2)
+        kinds, duplicate_of = await outcomes(settings)
+    assert sent <= kinds.keys(), f"never came out of dedup: {sorted(sent - kinds.keys())}"
     copies = {orjson.loads(p)["id"]: orjson.loads(p)["id"].rsplit("-", 1)[0]
               for p in before + after if orjson.loads(p)["id"] not in id_of.values()}
     assert len(copies) == 60 + 60 + 30 + 60
