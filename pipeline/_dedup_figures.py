@@ -220,6 +220,25 @@ def pack(words: np.ndarray) -> bytes:
     return counts.tobytes() + (bits & 127).astype(np.uint8).tobytes()
 
 
+def pack_masks(masks: tuple[int, ...]) -> bytes:
+    """:func:`pack` of ``to_words(masks)``, straight from the masks (no arrays).
+
+    The set bits of each mask are listed lowest first, as :func:`pack` lists
+    them; plain Python on the few bits of one text beats the array calls.
+    """
+    counts = []
+    listed: list[int] = []
+    for mask in masks:
+        counts.append(mask.bit_count())
+        while mask:
+            lowest = mask & -mask
+            listed.append(lowest.bit_length() - 1)
+            mask ^= lowest
+    if KINDS + len(listed) >= _PACKED_MAX:
+        return b"".join(mask.to_bytes(8 * MASK_WORDS, "little") for mask in masks)
+    return bytes(counts) + bytes(listed)
+
+
 def unpack(packed: bytes) -> np.ndarray:
     """Inverse of :func:`pack`: ``KINDS * MASK_WORDS`` uint64 words."""
     if len(packed) == _PACKED_MAX:

@@ -106,6 +106,7 @@ def quantised_steps(weights: list[float]) -> list[int]:
 
 
 _NO_FIGURES = np.zeros(figures.KINDS * figures.MASK_WORDS, np.uint64)
+_NO_FIGURES_PACKED = figures.pack(_NO_FIGURES)
 _NO_MINHASH = np.zeros(text.MINHASH_SIZE, np.uint16)
 
 
@@ -304,7 +305,9 @@ class DedupIndex:
             {
                 "minhash": np.array(entry.minhash, np.uint16) if entry.minhash else _NO_MINHASH,
                 "shingles": entry.shingles,
-                "figures": np.array(entry.figures, np.uint64) if entry.figures else _NO_FIGURES,
+                "figures": figures.pack(
+                    np.array(entry.figures, np.uint64) if entry.figures else _NO_FIGURES
+                ),
                 "published": stored_time(epoch_seconds(entry.published_at)),
                 "fingerprint": int(entry.fingerprint, 16) & LOW_32,
                 "terms": terms,
@@ -320,8 +323,11 @@ class DedupIndex:
         values: dict[str, object],
         keys: list[int] | None = None,
     ) -> None:
-        """Append a row; ``keys`` are its band and term keys if already computed."""
-        packed = figures.pack(values.pop("figures", _NO_FIGURES))
+        """Append a row; ``keys`` are its band and term keys if already computed.
+
+        ``values["figures"]`` holds the figure masks packed (:func:`figures.pack`).
+        """
+        packed = values.pop("figures", _NO_FIGURES_PACKED)
         row = self._columns.append(values)
         self._figures.append(packed)
         self._by_id.add([_id_key(article_id)], row)

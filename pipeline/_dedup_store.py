@@ -10,7 +10,8 @@ rows); a bucket about 1 byte: its row count (uint8, wider only if a bucket
 outgrows it) plus a uint32 start per 64 buckets, from which a lookup adds up
 the counts before its bucket. A table whose
 lookups only ever read a bucket's ``keep_newest`` newest rows drops the
-older ones of crowded buckets (common story terms): lookups cannot tell. A
+older ones of crowded buckets (common story terms), a few thousand at a
+time: lookups cannot tell. A
 bucket may hold rows of other keys; callers verify candidates against their
 own columns (a MinHash band, a term, an id), and rebuild the table from
 those columns when it gets crowded.
@@ -81,6 +82,7 @@ class Postings:
         starts = np.zeros((1 << self._bits) + 1, np.int64)
         np.cumsum(counts, out=starts[1:])
         self._store(rows[order], starts)
+        self._surplus = 0  # rows beyond the newest ``keep`` of a bucket, not yet dropped
         # Recent postings wait in a dict (O(1) lookups) until there are enough
         # of them to be worth one merge into the table.
         self._pending: dict[int, list[int]] = {}
@@ -179,10 +181,23 @@ class Postings:
         self._move_starts(touched, added)
         if self._keep is None:
             return
-        over = touched[grown > self._keep]
+        # Rows beyond the newest ``keep`` of a bucket are never read, so they
+        # may stay a while: dropping them copies the whole table, so it waits
+        # until there are _PENDING of them (a few KB) or a count needs a wider type.
+        previous = grown - added
+        self._surplus += int(
+            (np.maximum(grown - self._keep, 0) - np.maximum(previous - self._keep, 0)).sum()
+        )
+        if self._surplus > _PENDING or self._counts.dtype != np.uint8:
+            self._drop_surplus()
+
+    def _drop_surplus(self) -> None:
+        """Drop the rows beyond the newest ``keep`` of every bucket."""
+        counts = self._counts.reshape(-1)
+        over = np.flatnonzero(counts > self._keep)
         if over.size:
             first = self._bounds(over)[0]
-            dropped = grown[grown > self._keep] - self._keep
+            dropped = counts[over].astype(np.int64) - self._keep
             positions = np.repeat(first - np.cumsum(dropped) + dropped, dropped) + np.arange(
                 int(dropped.sum())
             )
@@ -190,6 +205,9 @@ class Postings:
             self._high = np.delete(self._high, positions)
             counts[over] = self._keep
             self._move_starts(over, -dropped)
+        if self._counts.dtype != np.uint8 and self._keep <= 0xFF:
+            self._counts = self._counts.astype(np.uint8)  # a widening was only for the surplus
+        self._surplus = 0
 
     def _move_starts(self, buckets: np.ndarray, change: np.ndarray) -> None:
         """Shift the group starts after ``buckets`` whose counts changed by ``change``."""

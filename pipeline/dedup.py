@@ -93,7 +93,7 @@ class DedupResult:
 class _Probe:
     """The features of the article being judged; figures are computed on demand."""
 
-    __slots__ = ("_figures", "fingerprint", "minhash", "shingles", "source", "terms", "weights")
+    __slots__ = ("_masks", "fingerprint", "minhash", "shingles", "source", "terms", "weights")
 
     def __init__(
         self,
@@ -110,14 +110,19 @@ class _Probe:
         self.terms = terms
         self.weights = weights
         self.source = source
-        self._figures: np.ndarray | None = None
+        self._masks: tuple[int, ...] | None = None
+
+    @property
+    def masks(self) -> tuple[int, ...]:
+        # Only a near duplicate or an article to be indexed needs its figures.
+        if self._masks is None:
+            self._masks = figures.figure_masks(self.source)
+        return self._masks
 
     @property
     def figures(self) -> np.ndarray:
-        # Only a near duplicate or an article to be indexed needs its figures.
-        if self._figures is None:
-            self._figures = np.array(figures.to_words(figures.figure_masks(self.source)), np.uint64)
-        return self._figures
+        """The figure masks as :func:`figures.to_words` words (what the index compares)."""
+        return np.array(figures.to_words(self.masks), np.uint64)
 
 
 def _verdict_for(
@@ -130,40 +135,60 @@ def _verdict_for(
 ) -> DedupVerdict:
     fingerprint = f"{probe.fingerprint:016x}"
     columns = index._columns
+    threshold = index.config.duplicate_threshold
     if probe.shingles and rows.size:
-        # Equal minima per row, counted once: all equal with the same low
-        # fingerprint bits is the same text (see same_text), any is overlap.
-        # Only rows with all minima equal (few) need their fingerprint read.
-        matches = (columns["minhash"].take(rows, axis=0) == probe.minhash).sum(axis=1)
-        full = rows[matches == text.MINHASH_SIZE]
-        if full.size:
-            exact = full[columns["fingerprint"].take(full) == np.uint32(probe.fingerprint & LOW_32)]
-            if exact.size:
-                first = int(exact.min())
-                return DedupVerdict(
-                    "exact", fingerprint, index._story(first), index._ids[first], 1.0, removed
-                )
-        threshold = index.config.duplicate_threshold
-        # Without a shared minimum (most articles) every overlap is 0.
-        if matches.any() or threshold <= 0:
-            similarity = _overlap(index, rows, matches, probe, corrects)
-            best = int(np.argmax(similarity))
-            if similarity[best] >= threshold:
-                row = int(rows[best])
-                return DedupVerdict(
-                    "near",
-                    fingerprint,
-                    index._story(row),
-                    index._ids[row],
-                    round(float(similarity[best]), 4),
-                    removed,
-                )
+        equal = columns["minhash"].take(rows, axis=0) == probe.minhash
+        # Without a shared minimum (most articles) no row is the same text
+        # and every overlap is 0: nothing to count.
+        if threshold <= 0 or equal.any():
+            verdict = _duplicate_verdict(index, rows, equal.sum(axis=1), probe, corrects, removed)
+            if verdict is not None:
+                return verdict
     if rows.size and probe.terms.size:
         cosine = _cosine(columns, rows, probe.terms, probe.weights)
         best = int(np.argmax(cosine))
         if cosine[best] >= index.config.story_threshold:
             story_id = index._story(int(rows[best]))
     return DedupVerdict("unique", fingerprint, story_id, repeated_paragraphs_removed=removed)
+
+
+def _duplicate_verdict(
+    index: DedupIndex,
+    rows: np.ndarray,
+    matches: np.ndarray,
+    probe: _Probe,
+    corrects: bool,
+    removed: int,
+) -> DedupVerdict | None:
+    """The exact or near duplicate verdict, given each row's count of equal minima."""
+    fingerprint = f"{probe.fingerprint:016x}"
+    columns = index._columns
+    # All minima equal with the same low fingerprint bits is the same text
+    # (see same_text). Only rows with all minima equal (few) need their
+    # fingerprint read.
+    full = rows[matches == text.MINHASH_SIZE]
+    if full.size:
+        exact = full[columns["fingerprint"].take(full) == np.uint32(probe.fingerprint & LOW_32)]
+        if exact.size:
+            first = int(exact.min())
+            return DedupVerdict(
+                "exact", fingerprint, index._story(first), index._ids[first], 1.0, removed
+            )
+    threshold = index.config.duplicate_threshold
+    if matches.any() or threshold <= 0:
+        similarity = _overlap(index, rows, matches, probe, corrects)
+        best = int(np.argmax(similarity))
+        if similarity[best] >= threshold:
+            row = int(rows[best])
+            return DedupVerdict(
+                "near",
+                fingerprint,
+                index._story(row),
+                index._ids[row],
+                round(float(similarity[best]), 4),
+                removed,
+            )
+    return None
 
 
 def _overlap(
@@ -308,11 +333,11 @@ def deduplicate(index: DedupIndex, article: Article, origin: int = 0) -> DedupRe
     verdict = _verdict_for(index, rows, probe, story_id, corrects, removed)
     if verdict.is_duplicate:
         return DedupResult(cleaned, verdict, None)
-    figure_words = probe.figures
+    masks = probe.masks
     values = {
         "minhash": minhash,
         "shingles": probe.shingles,
-        "figures": figure_words,
+        "figures": figures.pack_masks(masks),
         "published": stored_time(published),
         "fingerprint": probe.fingerprint & LOW_32,
         "terms": stored_terms,
@@ -330,7 +355,7 @@ def deduplicate(index: DedupIndex, article: Article, origin: int = 0) -> DedupRe
         fingerprint=f"{probe.fingerprint:016x}",
         published_at=article.published_at,
         shingles=probe.shingles,
-        figures=tuple(figure_words.tolist()),
+        figures=tuple(figures.to_words(masks)),
         minhash=tuple(minhash_list),
         terms=tuple(term_list[:used]),
         weights=tuple(WEIGHT_VALUES[step] for step in steps[:used]),

@@ -396,6 +396,25 @@ def test_postings_keeping_the_newest_rows_answer_lookups_as_a_full_table() -> No
         kept.lookup(keys[0], per_key=17)
 
 
+def test_postings_drop_surplus_rows_later_and_answer_lookups_as_a_full_table_meanwhile() -> None:
+    # Rows beyond the newest 16 of a bucket wait until a few thousand have
+    # piled up: every lookup in between must read what a full table reads.
+    rng = np.random.default_rng(9)
+    keys = salted_keys(rng.integers(0, 30, size=(12_000, 2), dtype=np.uint32), 5)
+    full, kept = Postings(), Postings(keep_newest=16)
+    waited = False
+    for row, row_keys in enumerate(keys):
+        full.add(row_keys.tolist(), row)
+        kept.add(row_keys.tolist(), row)
+        waited = waited or kept._surplus > 0
+        if row % 997 == 0:
+            for query in (row_keys, keys[[3, 5], 1]):
+                expected = full.lookup(query, per_key=16).tolist()
+                assert kept.lookup(query, per_key=16).tolist() == expected
+    assert waited and kept._counts.dtype == np.uint8
+    assert len(kept) <= 30 * 16 + 4096 + 4096 and kept.nbytes() < full.nbytes()
+
+
 def test_postings_keep_row_numbers_past_24_bits_and_crowded_bucket_groups() -> None:
     # One key with 70,000 rows (its group's offsets outgrow uint16) and rows
     # beyond 2**24 (the 3-byte row numbers widen).

@@ -153,3 +153,24 @@ def test_a_digit_of_another_script_is_a_token_but_no_figure() -> None:
     left, right, _, value = figures.figure_masks("sold 5 \u0663 tonnes")
     assert (left, value) == figures.figure_masks("sold 5 x tonnes")[::3]
     assert right != figures.figure_masks("sold 5 tonnes")[1]
+
+
+def test_masks_pack_straight_as_their_words_do() -> None:
+    rng = np.random.default_rng(4)
+    cases = [(0, 0, 0, 0), ((1 << 128) - 1,) * 4, (1, 1 << 127, 0, 1 << 64)]
+    for bits in (1, 5, 20, 60, 128):  # past about 60 set bits the raw 64 bytes are shorter
+        for _ in range(50):
+            cases.append(
+                tuple(
+                    sum(1 << int(b) for b in rng.choice(128, rng.integers(0, bits), replace=False))
+                    for _ in range(figures.KINDS)
+                )
+            )
+    cases.append(figures.figure_masks(AUCTION))
+    lengths = set()
+    for masks in cases:
+        packed = figures.pack_masks(masks)
+        assert packed == figures.pack(np.array(figures.to_words(masks), np.uint64))
+        assert figures.unpack(packed).tolist() == figures.to_words(masks)
+        lengths.add(len(packed) == 64)
+    assert lengths == {True, False}  # both forms met
