@@ -21,6 +21,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from pipeline import _entities_chains as chains
 from pipeline import _entities_gazetteer as gazetteer
 from pipeline import _entities_geo as geo
 from pipeline import _entities_knowledge as knowledge
@@ -36,6 +37,7 @@ _MAX_CHARS = 100_000
 _MODEL_CONFIDENCE = 0.85
 _PLACE_CONFIDENCE = 0.95  # a model LOC that the gazetteer also knows
 _GAZETTEER_CONFIDENCE = 0.9
+_HEADLINE_WEIGHT = 2.0  # a place in the headline or dateline counts double
 _STRIP = " \t\n\"'\u2018\u2019\u201c\u201d(),.;:-"
 
 
@@ -152,16 +154,26 @@ def _tag_doc(doc: Any, text: str, headline_end: int) -> TaggedEntities:
     places = geo.resolve_places(loc_names, set(scores) | geo.named_countries(loc_names), regions)
     for code, count in regions.items():
         scores[code] += geo.REGION_WEIGHT * count
+    # Names that locate one place together ("Shahdara, Lahore") are read in
+    # one country; the tagger's persons and organisations among them too.
+    chained = chains.chain_readings(tokens, spans, set(scores))
+    for span, (surface, label) in zip(spans, surfaces, strict=True):
+        if label == "LOC" and span.start in chained:
+            places[names[(surface, label)]] = chained[span.start]
+    tagged = {span.start for span in spans}
+    for start, reading in chained.items():
+        if start not in tagged and reading is not None:
+            scores[reading.country] += _HEADLINE_WEIGHT if start < headline_end else 1.0
 
     grouped: dict[tuple[str, str], list[EntityMention]] = defaultdict(list)
     for span, (surface, label) in zip(spans, surfaces, strict=True):
         canonical = names[(surface, label)]
         confidence = _GAZETTEER_CONFIDENCE if span.source == "gazetteer" else _MODEL_CONFIDENCE
-        place = places.get(canonical) if label == "LOC" else None
+        place = places.get(canonical) if label == "LOC" else chained.get(span.start)
         weight = geo.place_weight(doc, span, surface, headline_end) if place is not None else 0.0
         if place is not None and weight:
             scores[place.country] += weight
-            if span.source == "model":
+            if span.source == "model" and label == "LOC":
                 confidence = _PLACE_CONFIDENCE
         sentence = _sentence_at(text, bounds, starts, span.start)
         grouped[(canonical, label)].append(

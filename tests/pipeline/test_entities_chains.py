@@ -1,0 +1,78 @@
+"""Tests for pipeline/_entities_chains.py: names that locate one place, read as one country."""
+
+from __future__ import annotations
+
+import re
+
+import spacy
+
+from pipeline import _entities_chains as chains
+from pipeline import _entities_gazetteer as gazetteer
+from pipeline import _entities_rules as rules
+from pipeline._entities_rules import Span
+
+_NLP = spacy.blank("en")
+
+
+def _read(
+    text: str, tagged: dict[str, str], context: set[str] | None = None
+) -> dict[str, str | None]:
+    # The names in ``tagged`` are the tagger's (name -> label), the others are
+    # left to the chains; the answer is keyed by each name's first word.
+    tokens = rules.Tokens(_NLP(text), text)
+    spans = [
+        Span(text.index(n), text.index(n) + len(n), label, "model") for n, label in tagged.items()
+    ]
+    readings = chains.chain_readings(tokens, spans, context or set())
+    return {
+        re.match(r"\w+", text[start:]).group(): (place.country if place else None)  # type: ignore[union-attr]
+        for start, place in readings.items()
+    }
+
+
+def test_the_broader_area_decides_which_namesake_is_meant() -> None:
+    # Alone, Shahdara is the Delhi one and Jafarabad an Indian town.
+    assert gazetteer.resolve("Shahdara", ()).country == "IN"  # type: ignore[union-attr]
+    assert _read("Boys protested in Shahdara, Lahore.", {"Shahdara": "LOC", "Lahore": "LOC"}) == {
+        "Shahdara": None,  # no Shahdara of Pakistan in the tables: no evidence
+        "Lahore": "PK",
+    }
+    read = _read(
+        "Gunmen attacked in Jafarabad, Balochistan.", {"Jafarabad": "LOC", "Balochistan": "LOC"}
+    )
+    assert read == {"Jafarabad": None, "Balochistan": "PK"}
+
+
+def test_a_person_or_untagged_name_in_a_chain_counts_as_a_place() -> None:
+    read = _read("A bomb went off in Dasht, Mastung.", {"Dasht": "LOC", "Mastung": "PER"})
+    assert read == {"Dasht": None, "Mastung": "PK"}
+    read = _read("Militants attacked Mandoli (Bandiagara, Mopti).", {"Mandoli": "LOC"})
+    assert set(read.values()) == {"ML", None} and read["Mopti"] == "ML"
+
+
+def test_words_that_are_no_chain_are_left_alone() -> None:
+    # One readable name, common English words, or names not joined by
+    # "in", "of", a comma or a bracket make no chain.
+    assert _read("Protesters marched in Lahore.", {"Lahore": "LOC"}) == {}
+    assert _read("The Church of Our Lady in Delhi.", {"Delhi": "LOC"}) == {}
+    assert _read("Lahore and Karachi saw rallies.", {"Lahore": "LOC", "Karachi": "LOC"}) == {}
+
+
+def test_country_names_keep_their_own_reading() -> None:
+    read = _read(
+        "Citizens from Myanmar in Thailand rallied.", {"Myanmar": "LOC", "Thailand": "LOC"}
+    )
+    assert read == {}
+
+
+def test_the_countries_the_article_names_tip_a_close_chain() -> None:
+    # Rafah is a Palestinian city and a smaller Egyptian town.
+    text = "Troops struck west of Rafah (Rafah, Sinai)."
+    tagged = {"Rafah": "LOC"}
+    assert _read(text, tagged)["Rafah"] == "PS"
+    assert _read(text, tagged, {"EG"})["Rafah"] == "EG"
+
+
+def test_a_village_is_a_weaker_vote_than_a_province() -> None:
+    assert chains.strength(gazetteer.candidates("Balochistan")) == 1.0
+    assert chains.strength(gazetteer.candidates("Shahdara")) < 0.5
