@@ -28,6 +28,7 @@ from pipeline._entities_rules import Span
 _MAX_GAP = 5  # tokens between two names of one chain ("area of Nirkh district ,")
 _MAX_NAME = 4  # tokens of an untagged name
 _SURE_PLAUSIBILITY = 5.0  # log10 of 100,000 people
+_SURE_SINGLE = 0.7  # a lone name the tagger did not call a place: a town, not a village
 _CONTEXT_BONUS = 1.5  # as in gazetteer.resolve: log10 odds for a country the article names
 # Words that may stand between the names of one chain. One of _JOINS must be
 # among them: names side by side with only a noun between are not a chain.
@@ -98,9 +99,17 @@ def chain_readings(
     for chain in _chains(tokens, spans):
         names = [tokens.span(n.start, n.end) for n in chain]
         readings = [gazetteer.candidates(name, loose=True) for name in names]
-        country = _chain_country(readings, context)
-        if country is None:
+        readable = [k for k, options in enumerate(readings) if options]
+        if not readable:
             continue
+        if len(readable) == 1:
+            # One readable name says no more than it does alone, except that
+            # a person or an organisation standing there is a place.
+            k = readable[0]
+            if chain[k].label != "LOC" and strength(readings[k]) >= _SURE_SINGLE:
+                out[tokens.idx[chain[k].start]] = gazetteer.resolve(names[k], context, loose=True)
+            continue
+        country = _chain_country(readings, context)
         for name, options in zip(chain, readings, strict=True):
             here = [p for p in options if p.country == country]
             if options and options[0].kind == "country":
@@ -115,13 +124,11 @@ def _best(options: list[gazetteer.Place]) -> gazetteer.Place | None:
     return min(options, key=lambda p: (p.alias, -p.population), default=None)
 
 
-def _chain_country(readings: list[list[gazetteer.Place]], context: Collection[str]) -> str | None:
+def _chain_country(readings: list[list[gazetteer.Place]], context: Collection[str]) -> str:
     # Each name is one vote, split between the countries it can be in as its
     # readings are likely (size, and the countries the article names); the
     # country with most votes wins, a tie going to the later name (the
     # broader area).
-    if sum(bool(options) for options in readings) < 2:
-        return None  # one readable name says nothing it does not say alone
     votes: dict[str, float] = {}
     order: dict[str, int] = {}
     for position, options in enumerate(readings):
@@ -159,7 +166,15 @@ def _chains(tokens: rules.Tokens, spans: list[Span]) -> list[list[_Name]]:
         current = [name]
     if len(current) >= 2:
         chains.append(current)
-    return [c for c in chains if any(n.label == "LOC" for n in c) or _cued(tokens, c[0])]
+    # A tagged place, a cue before the first name or a bracket ("(Kismaayo,
+    # Lower Juba)") makes the names places.
+    return [
+        c
+        for c in chains
+        if any(n.label == "LOC" for n in c)
+        or _cued(tokens, c[0])
+        or "(" in tokens.text[c[0].end : c[-1].start]
+    ]
 
 
 def _cued(tokens: rules.Tokens, name: _Name) -> bool:
@@ -184,8 +199,9 @@ def _names(tokens: rules.Tokens, spans: list[Span]) -> list[_Name]:
         last = first
         while last + 1 < tokens.count and tokens.idx[last + 1] < span.end:
             last += 1
-        names.append(_Name(first, last + 1, span.label))
         taken[first : last + 1] = b"\x01" * (last + 1 - first)
+        if span.label == "LOC" or not tokens.text[first].isupper():  # "(SOL)" abbreviates a name
+            names.append(_Name(first, last + 1, span.label))
     i = 0
     while i < tokens.count:
         if taken[i] or not _capitalised(tokens.text[i]):

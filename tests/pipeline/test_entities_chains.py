@@ -76,3 +76,17 @@ def test_the_countries_the_article_names_tip_a_close_chain() -> None:
 def test_a_village_is_a_weaker_vote_than_a_province() -> None:
     assert chains.strength(gazetteer.candidates("Balochistan")) == 1.0
     assert chains.strength(gazetteer.candidates("Shahdara")) < 0.5
+
+
+def test_a_lone_known_name_beside_an_unknown_place_is_a_place() -> None:
+    # "Pur Chaman" is not in the tables; "Farah", tagged as a person, is an
+    # Afghan province. A village-sized namesake ("Tirah", a town of Israel by
+    # an alternative spelling) is not enough on its own.
+    read = _read("Fighting in Pur Chaman district, Farah.", {"Pur Chaman": "LOC", "Farah": "PER"})
+    assert read == {"Farah": "AF"}
+    assert _read("Strikes in Tarkho Kas, Tirah.", {"Tarkho Kas": "PER", "Tirah": "PER"}) == {}
+
+
+def test_an_abbreviation_in_brackets_is_no_place() -> None:
+    text = "Students of the School of Open Learning (SOL) in Delhi protested."
+    assert _read(text, {"Open Learning": "ORG", "SOL": "ORG", "Delhi": "LOC"}) == {}
