@@ -178,6 +178,14 @@ def place_weight(doc: Any, span: Span, surface: str, headline_end: int) -> float
     return weight
 
 
+def says_no_place(doc: Any, span: Span) -> bool:
+    """Whether a place name is used as a word of something else ("the US dollar")."""
+    token = doc.char_span(span.start, span.end, alignment_mode="expand")
+    return (
+        token is not None and token.end < len(doc) and doc[token.end].lower_ in _NOT_A_PLACE_AFTER
+    )
+
+
 def named_countries(names: set[str]) -> set[str]:
     """The countries among ``names`` that are country names."""
     countries = gazetteer._tables()[0]
@@ -214,13 +222,14 @@ def _titled(word: str) -> bool:
 
 
 def resolve_places(
-    names: set[str], context: set[str], votes: Counter[str]
+    names: set[str], context: set[str], votes: Counter[str], voters: set[str] | None = None
 ) -> dict[str, gazetteer.Place | None]:
     """Each place name -> its most likely reading given the article's context and votes."""
     # Places of one article tend to share a country: names that can only be
-    # in one country vote for it, and ambiguous names follow the majority.
+    # in one country vote for it (all of ``names`` unless ``voters`` says
+    # which), and ambiguous names follow the majority.
     votes = Counter(votes)
-    for name in names:
+    for name in names if voters is None else voters:
         countries = {p.country for p in gazetteer.candidates(name, loose=True)}
         if len(countries) == 1:
             votes.update(countries)

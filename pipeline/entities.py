@@ -150,13 +150,21 @@ def _tag_doc(doc: Any, text: str, headline_end: int) -> TaggedEntities:
     bounds = _sentences(doc, text)
     starts = [b[0] for b in bounds]
     loc_names = {names[s] for s in surfaces if s[1] == "LOC"}
+    # "Protests over the US dollar in Tripoli": a name used as a word of
+    # something else is no context for the article's other places.
+    voters = {
+        names[s]
+        for span, s in zip(spans, surfaces, strict=True)
+        if s[1] == "LOC" and not geo.says_no_place(doc, span)
+    }
     regions = geo.region_votes(tokens, spans)
-    places = geo.resolve_places(loc_names, set(scores) | geo.named_countries(loc_names), regions)
+    context = set(scores) | geo.named_countries(voters)
+    places = geo.resolve_places(loc_names, context, regions, voters)
     for code, count in regions.items():
         scores[code] += geo.REGION_WEIGHT * count
     # Names that locate one place together ("Shahdara, Lahore") are read in
     # one country; the tagger's persons and organisations among them too.
-    chained = chains.chain_readings(tokens, spans, set(scores))
+    chained = chains.chain_readings(tokens, spans, context | set(scores))
     for span, (surface, label) in zip(spans, surfaces, strict=True):
         if label == "LOC" and span.start in chained:
             places[names[(surface, label)]] = chained[span.start]

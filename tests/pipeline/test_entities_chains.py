@@ -90,3 +90,23 @@ def test_a_lone_known_name_beside_an_unknown_place_is_a_place() -> None:
 def test_an_abbreviation_in_brackets_is_no_place() -> None:
     text = "Students of the School of Open Learning (SOL) in Delhi protested."
     assert _read(text, {"Open Learning": "ORG", "SOL": "ORG", "Delhi": "LOC"}) == {}
+
+
+def _tag(body: str) -> str | None:
+    from datetime import UTC, datetime
+
+    from pipeline.entities import tag_entities
+    from pipeline.records import Article
+
+    now = datetime(2026, 1, 26, tzinfo=UTC)
+    article = Article(
+        id="t", source="test", headline="", body=body, published_at=now, received_at=now
+    )
+    return tag_entities(article).country
+
+
+def test_the_stage_reads_chains_and_ignores_the_us_dollar_as_context() -> None:
+    # Alone, Shahdara is the one of Delhi; "US dollar" once made Tripoli the
+    # small US town through the votes of the article.
+    assert _tag("Boys' relatives protested in Shahdara, Lahore against the police.") == "PK"
+    assert _tag("Protests over the US dollar exchange rate blocked roads in Tripoli.") == "LY"
