@@ -3,17 +3,19 @@
 Event notes and datelines locate a place by the areas around it: "Mandoli
 (Bandiagara, Mopti)", "Shahdara, Lahore", "Mansura city in Ar-Raqqa
 countryside", "the Andar area of Nirkh district, Wardak". The names of one
-chain lie in one country, and the larger areas at its end are the best known,
-so the chain is read jointly: the country that the most of its names can be
-in wins (a tie goes to the last name, the broadest), each name takes its
-reading there, and a name with no reading there is a place the gazetteer does
-not know, not its namesake abroad. A name the tagger called a person or an
-organisation ("Mastung", "Veracruz") counts too when it stands in a chain
-beside a place, or after "in".
+chain lie in one country, so the chain is read jointly: each name is a vote,
+split between the countries it can be in as its readings are likely (size,
+the countries the article names) and worth less when its largest reading is
+a village; the country with most votes wins (a tie goes to the later name,
+the broader area), each name takes its reading there, and a tagged place with
+no reading there is one the gazetteer lacks, not its namesake abroad. A name
+the tagger called a person or an organisation ("Mastung", "Veracruz"), or did
+not tag, counts as a place when it stands in a chain beside a tagged place,
+after "in" or in brackets.
 
 Example:
-    >>> [c.country for c in chain_readings(tokens, text, spans).values()]   # "in Shahdara, Lahore"
-    ['PK', 'PK']
+    >>> {c.country for c in chain_readings(tokens, spans).values() if c}   # "in Shahdara, Lahore"
+    {'PK'}
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from typing import NamedTuple
 
 from pipeline import _entities_gazetteer as gazetteer
 from pipeline import _entities_rules as rules
+from pipeline._entities_geo import english_words
 from pipeline._entities_rules import Span
 
 _MAX_GAP = 5  # tokens between two names of one chain ("area of Nirkh district ,")
@@ -191,7 +194,7 @@ def _names(tokens: rules.Tokens, spans: list[Span]) -> list[_Name]:
     starts = {i: k for k, i in enumerate(tokens.idx)}
     names: list[_Name] = []
     taken = bytearray(tokens.count)
-    english = _english_words()
+    english = english_words()
     for span in spans:
         first = starts.get(span.start)
         if first is None:
@@ -218,12 +221,6 @@ def _names(tokens: rules.Tokens, spans: list[Span]) -> list[_Name]:
             names.append(_Name(i, end, ""))
         i = end
     return sorted(names)
-
-
-def _english_words() -> frozenset[str]:
-    from pipeline._entities_geo import english_words  # geo imports this module
-
-    return english_words()
 
 
 def _capitalised(word: str) -> bool:

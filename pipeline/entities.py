@@ -3,7 +3,8 @@
 A small CNN tagger trained on CoNLL-2003 newswire (``scripts/train_ner.py``,
 shipped in ``pipeline/ner_model``) finds PER/ORG/LOC mentions; a gazetteer adds
 country names the model missed, resolves places to a country and coordinates,
-and reads nationality words ("Syrian") as country evidence. Variants inside one
+and reads nationality words ("Syrian") as country evidence; names that locate one
+place together ("Shahdara, Lahore") are read in one country. Variants inside one
 article resolve to one canonical entity (see :mod:`pipeline._entities_normalise`).
 
 Example:
@@ -163,7 +164,8 @@ def _tag_doc(doc: Any, text: str, headline_end: int) -> TaggedEntities:
     for code, count in regions.items():
         scores[code] += geo.REGION_WEIGHT * count
     # Names that locate one place together ("Shahdara, Lahore") are read in
-    # one country; the tagger's persons and organisations among them too.
+    # one country (see _entities_chains), against the context and the region
+    # votes; the tagger's persons and organisations among them too.
     chained = chains.chain_readings(tokens, spans, context | set(scores))
     for span, (surface, label) in zip(spans, surfaces, strict=True):
         if label == "LOC" and span.start in chained:
