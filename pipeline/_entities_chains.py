@@ -169,19 +169,28 @@ def _chains(tokens: rules.Tokens, spans: list[Span]) -> list[list[_Name]]:
         current = [name]
     if len(current) >= 2:
         chains.append(current)
-    # A tagged place, a cue before the first name or a bracket ("(Kismaayo,
-    # Lower Juba)") makes the names places.
-    return [
-        c
-        for c in chains
-        if any(n.label == "LOC" for n in c)
-        or _cued(tokens, c[0])
-        or "(" in tokens.text[c[0].end : c[-1].start]
-    ]
+    # A tagged place or a bracket ("(Kismaayo, Lower Juba)") makes the names
+    # places; else a cue does, from the first name it stands before ("Asayish
+    # in Ain al Arab city in Aleppo").
+    out = []
+    for chain in chains:
+        if (
+            any(n.label == "LOC" for n in chain)
+            or "(" in tokens.text[chain[0].end : chain[-1].start]
+        ):
+            out.append(chain)
+            continue
+        cued = next((k for k, name in enumerate(chain) if _cued(tokens, name)), len(chain))
+        if len(chain) - cued >= 2:
+            out.append(chain[cued:])
+    return out
 
 
 def _cued(tokens: rules.Tokens, name: _Name) -> bool:
-    return name.start > 0 and tokens.lower[name.start - 1] in _PLACE_CUES
+    before = name.start - 1
+    if before > 0 and tokens.lower[before] == "the":  # "in the Borgi village of ..."
+        before -= 1
+    return before >= 0 and tokens.lower[before] in _PLACE_CUES
 
 
 def _joined(tokens: rules.Tokens, end: int, start: int) -> bool:
@@ -207,7 +216,7 @@ def _names(tokens: rules.Tokens, spans: list[Span]) -> list[_Name]:
             names.append(_Name(first, last + 1, span.label))
     i = 0
     while i < tokens.count:
-        if taken[i] or not _capitalised(tokens.text[i]):
+        if taken[i] or not _capitalised(tokens.text[i]) or tokens.lower[i] == "the":
             i += 1
             continue
         end = i + 1
@@ -217,7 +226,7 @@ def _names(tokens: rules.Tokens, spans: list[Span]) -> list[_Name]:
             if not (_capitalised(word) or (joiner and _capitalised(tokens.text[end + 1]))):
                 break
             end += 1
-        if not all(w in english for w in tokens.lower[i:end]):  # "Church", "Our Lady"
+        if end - i > 1 or tokens.lower[i] not in english:  # "Church", not "Ain al Arab"
             names.append(_Name(i, end, ""))
         i = end
     return sorted(names)

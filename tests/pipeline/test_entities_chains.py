@@ -110,3 +110,12 @@ def test_the_stage_reads_chains_and_ignores_the_us_dollar_as_context() -> None:
     # small US town through the votes of the article.
     assert _tag("Boys' relatives protested in Shahdara, Lahore against the police.") == "PK"
     assert _tag("Protests over the US dollar exchange rate blocked roads in Tripoli.") == "LY"
+
+
+def test_a_cue_makes_places_of_the_names_after_it_only() -> None:
+    # "Asayish" (a force) is before the cue, "Ain al Arab" is unknown: Aleppo
+    # is the chain's one readable name, and no tagger saw it.
+    text = "A drone struck Asayish in Ain al Arab city in Aleppo countryside."
+    assert _read(text, {}) == {"Aleppo": "SY"}
+    assert _read("Fighting in the Borgi village of Farah.", {}) == {"Farah": "AF"}
+    assert _read("Asayish of Aleppo.", {}) == {}
