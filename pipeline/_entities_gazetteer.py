@@ -321,7 +321,7 @@ def candidates(name: str, loose: bool = False) -> list[Place]:
 
 
 def plausibility(place: Place) -> float:
-    """How likely a reading is before context: log10 of its size, less when only an alternative spelling matched.
+    """How likely a reading is before any context: log10 of its size, less for an alternative spelling.
 
     Example:
         >>> round(plausibility(Place("PK", "city", 13_004_135)), 1)

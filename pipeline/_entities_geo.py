@@ -169,7 +169,8 @@ def _name_evidence(name: str) -> Scores:
 def place_weight(doc: Any, span: Span, surface: str, headline_end: int) -> float:
     """How much one resolved place mention says about the article's country."""
     # "US dollar" says nothing of where; "US military" says as much as
-    # "American"; a place in the headline or dateline counts double.
+    # "American"; a place in the headline or dateline counts double, one
+    # across a border or of origin ("from Pakistan") a quarter.
     weight = _HEADLINE_WEIGHT if span.start < headline_end else 1.0
     token = doc.char_span(span.start, span.end, alignment_mode="expand")
     if token is not None and _beyond(doc, token.start, token.end):
