@@ -320,6 +320,16 @@ def candidates(name: str, loose: bool = False) -> list[Place]:
     return out + places.get(key, [])
 
 
+def plausibility(place: Place) -> float:
+    """How likely a reading is before any context: log10 of its size, less for an alternative spelling.
+
+    Example:
+        >>> round(plausibility(Place("PK", "city", 13_004_135)), 1)
+        7.1
+    """
+    return math.log10(place.population + 10) - _ALIAS_MALUS * place.alias
+
+
 def resolve(
     name: str,
     context: Collection[str],
@@ -344,10 +354,9 @@ def resolve(
 
     def score(p: Place) -> float:
         return (
-            math.log10(p.population + 10)
+            plausibility(p)
             + _CONTEXT_BONUS * (p.country in context)
             + _VOTE_BONUS * min(votes.get(p.country, 0), 2)
-            - _ALIAS_MALUS * p.alias
         )
 
     best = max(options, key=score)

@@ -98,6 +98,10 @@ _GENERIC_WORDS = rules.ORGANISATION_HEADS | {
     "court",
     "laboratory",
 }
+# A place across a border or of origin ("from Pakistan") says little of
+# where the event was (0.25 chosen on the even half of acled.dev).
+_BEYOND_WEIGHT = 0.25
+_BEYOND_BEFORE = frozenset({"from", "bordering"})
 _NOT_A_PLACE_AFTER = {"dollar", "dollars", "cocktail", "cocktails"}
 _ADJECTIVAL = {"US", "U.S.", "UK", "U.K.", "EU"}
 # "al-Hasakeh", "ar-Raqqa": a name though it starts in lower case.
@@ -165,9 +169,12 @@ def _name_evidence(name: str) -> Scores:
 def place_weight(doc: Any, span: Span, surface: str, headline_end: int) -> float:
     """How much one resolved place mention says about the article's country."""
     # "US dollar" says nothing of where; "US military" says as much as
-    # "American"; a place in the headline or dateline counts double.
+    # "American"; a place in the headline or dateline counts double, one
+    # across a border or of origin ("from Pakistan") a quarter.
     weight = _HEADLINE_WEIGHT if span.start < headline_end else 1.0
     token = doc.char_span(span.start, span.end, alignment_mode="expand")
+    if token is not None and _beyond(doc, token.start, token.end):
+        weight *= _BEYOND_WEIGHT
     following = doc[token.end] if token is not None and token.end < len(doc) else None
     if following is None:
         return weight
@@ -176,6 +183,23 @@ def place_weight(doc: Any, span: Span, surface: str, headline_end: int) -> float
     if surface in _ADJECTIVAL and following.is_lower and following.is_alpha:
         return weight * _DEMONYM_WEIGHT
     return weight
+
+
+def _beyond(doc: Any, start: int, end: int) -> bool:
+    # "near the Myanmar border", "bordering Myanmar", "terrorists from
+    # Pakistan": the country next door or of origin, not where it happened.
+    before = doc[start - 1].lower_ if start > 0 else ""
+    before2 = doc[start - 2].lower_ if start > 1 else ""
+    after = doc[end].lower_ if end < len(doc) else ""
+    return before in _BEYOND_BEFORE or (before2, before) == ("border", "with") or after == "border"
+
+
+def says_no_place(doc: Any, span: Span) -> bool:
+    """Whether a place name is used as a word of something else ("the US dollar")."""
+    token = doc.char_span(span.start, span.end, alignment_mode="expand")
+    return (
+        token is not None and token.end < len(doc) and doc[token.end].lower_ in _NOT_A_PLACE_AFTER
+    )
 
 
 def named_countries(names: set[str]) -> set[str]:
@@ -214,13 +238,14 @@ def _titled(word: str) -> bool:
 
 
 def resolve_places(
-    names: set[str], context: set[str], votes: Counter[str]
+    names: set[str], context: set[str], votes: Counter[str], voters: set[str] | None = None
 ) -> dict[str, gazetteer.Place | None]:
     """Each place name -> its most likely reading given the article's context and votes."""
     # Places of one article tend to share a country: names that can only be
-    # in one country vote for it, and ambiguous names follow the majority.
+    # in one country vote for it (all of ``names`` unless ``voters`` says
+    # which), and ambiguous names follow the majority.
     votes = Counter(votes)
-    for name in names:
+    for name in names if voters is None else voters:
         countries = {p.country for p in gazetteer.candidates(name, loose=True)}
         if len(countries) == 1:
             votes.update(countries)

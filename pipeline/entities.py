@@ -3,7 +3,8 @@
 A small CNN tagger trained on CoNLL-2003 newswire (``scripts/train_ner.py``,
 shipped in ``pipeline/ner_model``) finds PER/ORG/LOC mentions; a gazetteer adds
 country names the model missed, resolves places to a country and coordinates,
-and reads nationality words ("Syrian") as country evidence. Variants inside one
+and reads nationality words ("Syrian") as country evidence; names that locate one
+place together ("Shahdara, Lahore") are read in one country. Variants inside one
 article resolve to one canonical entity (see :mod:`pipeline._entities_normalise`).
 
 Example:
@@ -21,6 +22,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from pipeline import _entities_chains as chains
 from pipeline import _entities_gazetteer as gazetteer
 from pipeline import _entities_geo as geo
 from pipeline import _entities_knowledge as knowledge
@@ -36,6 +38,7 @@ _MAX_CHARS = 100_000
 _MODEL_CONFIDENCE = 0.85
 _PLACE_CONFIDENCE = 0.95  # a model LOC that the gazetteer also knows
 _GAZETTEER_CONFIDENCE = 0.9
+_HEADLINE_WEIGHT = 2.0  # a place in the headline or dateline counts double
 _STRIP = " \t\n\"'\u2018\u2019\u201c\u201d(),.;:-"
 
 
@@ -148,20 +151,39 @@ def _tag_doc(doc: Any, text: str, headline_end: int) -> TaggedEntities:
     bounds = _sentences(doc, text)
     starts = [b[0] for b in bounds]
     loc_names = {names[s] for s in surfaces if s[1] == "LOC"}
+    # "Protests over the US dollar in Tripoli": a name used as a word of
+    # something else is no context for the article's other places.
+    voters = {
+        names[s]
+        for span, s in zip(spans, surfaces, strict=True)
+        if s[1] == "LOC" and not geo.says_no_place(doc, span)
+    }
     regions = geo.region_votes(tokens, spans)
-    places = geo.resolve_places(loc_names, set(scores) | geo.named_countries(loc_names), regions)
+    context = set(scores) | geo.named_countries(voters)
+    places = geo.resolve_places(loc_names, context, regions, voters)
     for code, count in regions.items():
         scores[code] += geo.REGION_WEIGHT * count
+    # Names that locate one place together ("Shahdara, Lahore") are read in
+    # one country (see _entities_chains), against the context and the region
+    # votes; the tagger's persons and organisations among them too.
+    chained = chains.chain_readings(tokens, spans, context | set(scores))
+    for span, (surface, label) in zip(spans, surfaces, strict=True):
+        if label == "LOC" and span.start in chained:
+            places[names[(surface, label)]] = chained[span.start]
+    tagged = {span.start for span in spans}
+    for start, reading in chained.items():
+        if start not in tagged and reading is not None:
+            scores[reading.country] += _HEADLINE_WEIGHT if start < headline_end else 1.0
 
     grouped: dict[tuple[str, str], list[EntityMention]] = defaultdict(list)
     for span, (surface, label) in zip(spans, surfaces, strict=True):
         canonical = names[(surface, label)]
         confidence = _GAZETTEER_CONFIDENCE if span.source == "gazetteer" else _MODEL_CONFIDENCE
-        place = places.get(canonical) if label == "LOC" else None
+        place = places.get(canonical) if label == "LOC" else chained.get(span.start)
         weight = geo.place_weight(doc, span, surface, headline_end) if place is not None else 0.0
         if place is not None and weight:
             scores[place.country] += weight
-            if span.source == "model":
+            if span.source == "model" and label == "LOC":
                 confidence = _PLACE_CONFIDENCE
         sentence = _sentence_at(text, bounds, starts, span.start)
         grouped[(canonical, label)].append(

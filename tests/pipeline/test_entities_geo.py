@@ -9,8 +9,14 @@ from pipeline.records import Entity
 
 
 def _entity(name: str, country: str, position: int) -> Entity:
-    return Entity(name=name, label="LOC", mentions=1, first_position=position, variants=(name,),
-                  country=country)
+    return Entity(
+        name=name,
+        label="LOC",
+        mentions=1,
+        first_position=position,
+        variants=(name,),
+        country=country,
+    )
 
 
 def test_best_country_is_the_one_with_most_evidence() -> None:
@@ -43,3 +49,21 @@ def test_an_ambiguous_place_follows_the_votes_of_the_article() -> None:
 
 def test_only_country_names_are_named_countries() -> None:
     assert geo.named_countries({"Pakistan", "Karachi", "Syria"}) == {"PK", "SY"}
+
+
+def test_a_place_across_the_border_or_of_origin_weighs_less() -> None:
+    import spacy
+
+    from pipeline._entities_rules import Span
+
+    nlp = spacy.blank("en")
+
+    def weight(text: str, name: str) -> float:
+        start = text.index(name)
+        return geo.place_weight(nlp(text), Span(start, start + len(name), "LOC", "model"), name, 0)
+
+    assert weight("Fighting in Gedo near the border with Kenya.", "Kenya") < 1.0
+    assert weight("A district bordering Myanmar.", "Myanmar") < 1.0
+    assert weight("Gunmen from Pakistan attacked.", "Pakistan") < 1.0
+    assert weight("Troops near the Myanmar border.", "Myanmar") < 1.0
+    assert weight("Gunmen attacked in Pakistan.", "Pakistan") == 1.0
