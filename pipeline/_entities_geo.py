@@ -30,7 +30,7 @@ from pipeline._entities_rules import Span
 from pipeline.records import Entity
 
 _VOCABULARY = Path(__file__).parent / "ner_model" / "vocab" / "strings.json"
-_HEADLINE_WEIGHT = 2.0
+HEADLINE_WEIGHT = 2.0  # a place in the headline or dateline counts double
 _DEMONYM_WEIGHT = 0.5
 _ACTOR_WEIGHT = 0.5
 _ACTOR_NOUNS = frozenset(
@@ -130,7 +130,7 @@ def evidence(tokens: rules.Tokens, text: str, spans: list[Span], headline_end: i
                 actor = i + 1 < len(words) and words[i + 1].lower() in _ACTOR_NOUNS
                 scores[code] += (
                     _DEMONYM_WEIGHT
-                    * (_HEADLINE_WEIGHT if position < headline_end else 1.0)
+                    * (HEADLINE_WEIGHT if position < headline_end else 1.0)
                     * (_ACTOR_WEIGHT if actor else 1.0)
                 )
     for span in spans:
@@ -171,7 +171,7 @@ def place_weight(doc: Any, span: Span, surface: str, headline_end: int) -> float
     # "US dollar" says nothing of where; "US military" says as much as
     # "American"; a place in the headline or dateline counts double, one
     # across a border or of origin ("from Pakistan") a quarter.
-    weight = _HEADLINE_WEIGHT if span.start < headline_end else 1.0
+    weight = HEADLINE_WEIGHT if span.start < headline_end else 1.0
     token = doc.char_span(span.start, span.end, alignment_mode="expand")
     if token is not None and _beyond(doc, token.start, token.end):
         weight *= _BEYOND_WEIGHT

@@ -38,7 +38,6 @@ _MAX_CHARS = 100_000
 _MODEL_CONFIDENCE = 0.85
 _PLACE_CONFIDENCE = 0.95  # a model LOC that the gazetteer also knows
 _GAZETTEER_CONFIDENCE = 0.9
-_HEADLINE_WEIGHT = 2.0  # a place in the headline or dateline counts double
 _STRIP = " \t\n\"'\u2018\u2019\u201c\u201d(),.;:-"
 
 
@@ -173,7 +172,7 @@ def _tag_doc(doc: Any, text: str, headline_end: int) -> TaggedEntities:
     tagged = {span.start for span in spans}
     for start, reading in chained.items():
         if start not in tagged and reading is not None:
-            scores[reading.country] += _HEADLINE_WEIGHT if start < headline_end else 1.0
+            scores[reading.country] += geo.HEADLINE_WEIGHT if start < headline_end else 1.0
 
     grouped: dict[tuple[str, str], list[EntityMention]] = defaultdict(list)
     for span, (surface, label) in zip(spans, surfaces, strict=True):
