@@ -241,6 +241,31 @@ async def group_positions(settings: Settings) -> str:
     return "\n".join(lines)
 
 
+async def wait_committed(settings: Settings, topic: str, timeout: float) -> bool:
+    """Wait until the worker group has committed every record of ``topic``.
+
+    For a stage's downstream output (alerts come after enriched records): once
+    the group has committed the end of its input, the stage has sent all it will.
+    """
+    client = kafka.consumer(settings, group_id=settings.app_id, enable_auto_commit=False)
+    await client.start()
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    try:
+        while True:
+            await client.topics()
+            tps = [TopicPartition(topic, p) for p in client.partitions_for_topic(topic) or ()]
+            ends = await client.end_offsets(tps) if tps else {}
+            behind = [tp for tp in tps if ends[tp] and (await client.committed(tp) or 0) < ends[tp]]
+            if not behind:
+                return True
+            if loop.time() >= deadline:
+                return False
+            await asyncio.sleep(1.0)
+    finally:
+        await client.stop()
+
+
 def wait_for(predicate: Any, timeout: float, interval: float = 0.5) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -21,7 +21,13 @@ from agents.settings import Settings
 from pipeline.codec import alert_from_bytes, dead_letter_from_bytes, enriched_from_bytes
 from pipeline.wire import parse_jsonl
 from tests.conftest import require_eval_file
-from tests.integration.conftest import group_positions, produce, read_topic, topic_size
+from tests.integration.conftest import (
+    group_positions,
+    produce,
+    read_topic,
+    topic_size,
+    wait_committed,
+)
 
 GOOD = {"source": "test", "headline": "Flood kills 12 in Dhaka",
         "body": "At least 12 people were killed when floods hit Dhaka, officials said."}
@@ -207,6 +213,10 @@ async def _replay_kill_restart(settings, start_worker, how: signal.Signals) -> N
     assert not missing, (f"{len(missing)} ids never accounted: {sorted(missing)[:20]}\n"
                          + await group_positions(settings) + "\n" + second.log()[-3000:])
     assert_each_accounted_once(ids, sent)
+    # Alerts come after the enriched records: read them once the alerts stage
+    # has committed all of its input, so the count printed below is complete.
+    assert await wait_committed(settings, settings.topics.enriched, timeout=120), \
+        await group_positions(settings)
     alert_ids = [alert_from_bytes(m.value).id
                  for m in await read_topic(settings, settings.topics.alerts, idle=1)]
     assert len(alert_ids) == len(set(alert_ids))
