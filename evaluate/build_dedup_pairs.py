@@ -35,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline._dedup_text import term_hash
+from pipeline._dedup_story_terms import term_hash
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z'\-]+|\d+")
 _BOILERPLATE = (

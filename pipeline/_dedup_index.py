@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 
 from pipeline import _dedup_figures as figures
+from pipeline import _dedup_story_terms as story
 from pipeline import _dedup_text as text
 from pipeline._dedup_store import Blobs, Columns, Postings, Strings, salted_key, salted_keys
 
@@ -85,8 +86,8 @@ _SPECS = {
     # if its MinHash is equal too (see same_text), which the 32 bits
     # make certain among the few rows compared.
     "fingerprint": (np.dtype(np.uint32), ()),
-    "terms": (np.dtype(np.uint32), (text.STORY_TERMS,)),
-    "weights": (np.dtype(np.uint8), (text.STORY_TERMS,)),  # in 255ths (see quantised_steps)
+    "terms": (np.dtype(np.uint32), (story.STORY_TERMS,)),
+    "weights": (np.dtype(np.uint8), (story.STORY_TERMS,)),  # in 255ths (see quantised_steps)
     "origin": (np.dtype(np.uint64), ()),
 }
 # A story-term weight (0 to 1, the weights of an article have unit norm) is
@@ -295,8 +296,8 @@ class DedupIndex:
         )
 
     def _append(self, entry: IndexEntry) -> None:
-        terms = np.zeros(text.STORY_TERMS, np.uint32)
-        weights = np.zeros(text.STORY_TERMS, np.uint8)
+        terms = np.zeros(story.STORY_TERMS, np.uint32)
+        weights = np.zeros(story.STORY_TERMS, np.uint8)
         terms[: len(entry.terms)] = entry.terms
         weights[: len(entry.weights)] = quantised_steps(list(entry.weights))
         self._add(

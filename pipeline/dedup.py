@@ -51,6 +51,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from pipeline import _dedup_figures as figures
+from pipeline import _dedup_story_terms as story
 from pipeline import _dedup_text as text
 from pipeline._dedup_index import (
     LOW_32,
@@ -285,12 +286,12 @@ def deduplicate(index: DedupIndex, article: Article, origin: int = 0) -> DedupRe
     hashes = text.shingle_hashes(normal) if normal else np.zeros(0, np.uint64)
     minhash = text.minhash(hashes)
     full_text = cleaned.text
-    terms, weights = text.story_terms(full_text)
+    terms, weights = story.story_terms(full_text)
     # The few values of one article go through Python lists (one conversion
     # each way), cheaper than a numpy call per step.
     minhash_list, term_list = minhash.tolist(), terms.tolist()
     steps = quantised_steps(weights.tolist())
-    padding = [0] * (text.STORY_TERMS - len(steps))
+    padding = [0] * (story.STORY_TERMS - len(steps))
     stored_weights = np.array(steps + padding, np.uint8)
     stored_terms = np.array(term_list + padding, np.uint32)
     probe = _Probe(

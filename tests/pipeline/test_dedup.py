@@ -229,18 +229,6 @@ def test_figure_masks_survive_the_index_entry_round_trip() -> None:
     assert deduplicate(rebuilt, article("c", SHIPS + " Reuter")).verdict.duplicate_of == "a"
 
 
-def test_story_terms_skip_common_sentence_openers_and_the_outlet_name() -> None:
-    from pipeline._dedup_text import story_terms, term_hash
-
-    text = (
-        "Alturas shooting victims identified - KOLO Reno News\n\n"
-        "There was a shooting in Alturas. When police arrive, Modoc deputies follow."
-    )
-    terms = set(story_terms(text)[0].tolist())
-    for kept in ("alturas", "modoc"):  # a rare word opening the text or a sentence is a name
-        assert term_hash(kept) in terms
-    for dropped in ("there", "when", "kolo", "reno"):
-        assert term_hash(dropped) not in terms
 
 
 def test_different_article_is_unique_with_its_own_story() -> None:
@@ -544,15 +532,6 @@ def test_latest_survives_a_restore_and_only_moves_forward() -> None:
     assert restored.latest == T0 + timedelta(hours=10)
 
 
-def test_story_terms_are_the_same_with_a_cold_or_warm_token_cache() -> None:
-    from pipeline import _dedup_text
-
-    text = "Kevin Barbee, 15, died in Hermitage. Metro Nashville Police charged Kaemon Robinson."
-    _dedup_text._TOKEN_TERMS.clear()
-    cold = _dedup_text.story_terms(text)
-    warm = _dedup_text.story_terms(text)
-    assert cold[0].tolist() == warm[0].tolist() and cold[1].tolist() == warm[1].tolist()
-    assert _dedup_text.term_hash("barbee") in cold[0].tolist()
 
 
 def test_cosine_by_binary_search_equals_the_full_term_comparison() -> None:
@@ -670,17 +649,3 @@ def test_postings_bounds_equal_the_running_sum_of_bucket_counts() -> None:
         expected = table._rows_at(np.arange(starts[bucket], starts[bucket + 1])).tolist()
         assert table.rows_of(key) == expected
 
-
-def test_sentence_start_pattern_matches_what_the_two_branch_pattern_matched() -> None:
-    import re
-
-    from pipeline import _dedup_text
-
-    two_branch = re.compile(r"(?:[.!?]\s|\n)\s*(?=[A-Z])")
-    samples = [
-        "It rose. Then It fell.\nNext line\n\n  Indented. lower. U.S. Officials!  Why? \tTab",
-        "end.\nStart ?\n.\n!A .B \n\nC\n",
-        'no stop\nlower\n Upper. 9 Nine.  "Quoted"',
-    ]
-    for text in samples:
-        assert _dedup_text._SENTENCE_START.sub("|", text) == two_branch.sub("|", text)
