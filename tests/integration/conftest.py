@@ -222,7 +222,10 @@ async def group_positions(settings: Settings) -> str:
     """Per stage input partition: end offset and the worker group's committed offset.
 
     For a test's failure message: which stage holds a record that did not
-    come out (committed < end), and which never saw it.
+    come out (committed < end), and which never saw it. Every stage's input is
+    listed (articles.enriched is the alerts stage's), with articles.duplicates
+    (no stage reads it; its end offset counts dedup's other output), so
+    comparing one stage's input with the next says where a record went missing.
     """
     client = kafka.consumer(settings, group_id=settings.app_id, enable_auto_commit=False)
     await client.start()
@@ -230,7 +233,8 @@ async def group_positions(settings: Settings) -> str:
     try:
         await client.topics()
         topics = settings.topics
-        for topic in (topics.raw, topics.valid, topics.unique, topics.duplicates):
+        for topic in (topics.raw, topics.valid, topics.unique, topics.duplicates, topics.tagged,
+                      topics.enriched):
             tps = [TopicPartition(topic, p) for p in sorted(client.partitions_for_topic(topic) or ())]
             ends = await client.end_offsets(tps) if tps else {}
             for tp in tps:
