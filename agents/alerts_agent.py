@@ -23,7 +23,7 @@ from typing import Any
 from agents import kafka
 from agents.app import Context
 from agents.recent import RecentIds
-from agents.stage import run_one
+from agents.stage import events_acked_when_done, run_one
 from agents.webhook import WebhookSink
 from pipeline import alerts
 from pipeline.codec import alert_from_bytes, enriched_from_bytes, record_from_bytes, to_bytes
@@ -108,7 +108,7 @@ def register(ctx: Context) -> Any:
 
     @ctx.app.agent(ctx.topic(settings.topics.enriched), name="wirewatch.alerts")
     async def alerts_agent(stream: Any) -> None:
-        async for event in stream.events():
+        async for event in events_acked_when_done(stream):
             result = await run_one(ctx, STAGE, event, evaluate, event.value)
             if result is None:
                 continue

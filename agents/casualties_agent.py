@@ -11,7 +11,7 @@ from dataclasses import replace
 from typing import Any
 
 from agents.app import Context
-from agents.stage import emit, run_one, utcnow
+from agents.stage import emit, events_acked_when_done, run_one, utcnow
 from pipeline import casualties
 from pipeline.codec import enriched_from_bytes, to_bytes
 from pipeline.records import EnrichedArticle
@@ -34,7 +34,7 @@ def register(ctx: Context) -> Any:
 
     @ctx.app.agent(ctx.topic(ctx.settings.topics.tagged), name="wirewatch.casualties")
     async def casualties_agent(stream: Any) -> None:
-        async for event in stream.events():
+        async for event in events_acked_when_done(stream):
             record = await run_one(ctx, STAGE, event, enrich, event.value)
             if record is None:
                 continue

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from agents.app import Context
-from agents.stage import emit, raw_position, run_one, utcnow
+from agents.stage import emit, events_acked_when_done, raw_position, run_one, utcnow
 from pipeline import dedup
 from pipeline.codec import article_from_bytes, record_from_bytes, to_bytes
 from pipeline.records import EnrichedArticle, StageTimes
@@ -59,7 +59,7 @@ def register(ctx: Context) -> Any:
 
     @ctx.app.agent(ctx.topic(topics.valid), name="wirewatch.dedup")
     async def dedup_agent(stream: Any) -> None:
-        async for event in stream.events():
+        async for event in events_acked_when_done(stream):
             latest = index().latest
             # Where ingest read it on articles.raw: ingest re-processes raw
             # records after a crash, writing them to articles.valid again, and

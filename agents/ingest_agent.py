@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from agents.app import Context
-from agents.stage import emit, origin_header, run_one, utcnow
+from agents.stage import emit, events_acked_when_done, origin_header, run_one, utcnow
 from pipeline import ingest
 from pipeline.codec import to_bytes
 from pipeline.errors import InvalidRecord
@@ -31,7 +31,7 @@ def register(ctx: Context) -> Any:
 
     @ctx.app.agent(ctx.topic(topics.raw), name="wirewatch.ingest")
     async def ingest_agent(stream: Any) -> None:
-        async for event in stream.events():
+        async for event in events_acked_when_done(stream):
             article = await run_one(ctx, STAGE, event, validate, event.value)
             if article is None:
                 continue

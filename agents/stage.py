@@ -12,7 +12,7 @@ import asyncio
 import hashlib
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime, timezone
 from typing import Any, TypeVar
 
@@ -74,6 +74,24 @@ async def dead_letter(ctx: Context, stage: str, exc: BaseException, payload: byt
                       record.topic, record.partition, record.offset)
     ctx.metrics.dead_letters.labels(stage=stage, reason=type(exc).__name__).inc()
     ctx.metrics.stage(stage).outcome("dead_lettered").inc()
+
+
+async def events_acked_when_done(stream: Any) -> AsyncIterator[Any]:
+    """The events of an agent's ``stream``, each acked only when the agent asks for the next.
+
+    Faust acks the event an agent holds when the agent is stopped, even in the
+    middle of sending its output (the stream iterator acks in a ``finally``),
+    and the worker then commits it: on SIGTERM that record was lost. Here the
+    stream does not ack (``noack``); an event is acked once the loop body has
+    finished with it (sent, dead-lettered or skipped), so a stop in between
+    leaves it uncommitted, to be processed again by the next worker.
+    """
+    manual = stream.noack()
+    async for event in manual.events():
+        yield event
+        # Reached only when the body asks for the next event; a cancelled
+        # body closes this generator at the yield instead.
+        await manual.ack(event)
 
 
 async def attempt(ctx: Context, stage: str, call: Callable[[], Awaitable[T]]) -> T:
