@@ -142,7 +142,9 @@ def _verdict_for(
         # Without a shared minimum (most articles) no row is the same text
         # and every overlap is 0: nothing to count.
         if threshold <= 0 or equal.any():
-            verdict = _duplicate_verdict(index, rows, equal.sum(axis=1), probe, corrects, removed)
+            verdict = _duplicate_verdict(
+                index, rows, equal.sum(axis=1), probe, corrects, removed, fingerprint
+            )
             if verdict is not None:
                 return verdict
     if rows.size and probe.terms.size:
@@ -160,9 +162,9 @@ def _duplicate_verdict(
     probe: _Probe,
     corrects: bool,
     removed: int,
+    fingerprint: str,
 ) -> DedupVerdict | None:
     """The exact or near duplicate verdict, given each row's count of equal minima."""
-    fingerprint = f"{probe.fingerprint:016x}"
     columns = index._columns
     # All minima equal with the same low fingerprint bits is the same text
     # (see same_text). Only rows with all minima equal (few) need their
@@ -175,21 +177,19 @@ def _duplicate_verdict(
             return DedupVerdict(
                 "exact", fingerprint, index._story(first), index._ids[first], 1.0, removed
             )
-    threshold = index.config.duplicate_threshold
-    if matches.any() or threshold <= 0:
-        similarity = _overlap(index, rows, matches, probe, corrects)
-        best = int(np.argmax(similarity))
-        if similarity[best] >= threshold:
-            row = int(rows[best])
-            return DedupVerdict(
-                "near",
-                fingerprint,
-                index._story(row),
-                index._ids[row],
-                round(float(similarity[best]), 4),
-                removed,
-            )
-    return None
+    similarity = _overlap(index, rows, matches, probe, corrects)
+    best = int(np.argmax(similarity))
+    if similarity[best] < index.config.duplicate_threshold:
+        return None
+    row = int(rows[best])
+    return DedupVerdict(
+        "near",
+        fingerprint,
+        index._story(row),
+        index._ids[row],
+        round(float(similarity[best]), 4),
+        removed,
+    )
 
 
 def _overlap(
