@@ -32,7 +32,6 @@ _MAX_GAP = 5  # tokens between two names of one chain ("area of Nirkh district ,
 _MAX_NAME = 4  # tokens of an untagged name
 _SURE_PLAUSIBILITY = 5.0  # log10 of 100,000 people
 _SURE_SINGLE = 0.7  # a lone name the tagger did not call a place: a town, not a village
-_CONTEXT_BONUS = 1.5  # as in gazetteer.resolve: log10 odds for a country the article names
 # Words that may stand between the names of one chain. One of _JOINS must be
 # among them: names side by side with only a noun between are not a chain.
 _JOINS = frozenset({",", "(", "in", "of"})
@@ -138,7 +137,7 @@ def _chain_country(readings: list[list[gazetteer.Place]], context: Collection[st
         likelihood: dict[str, float] = {}
         for place in options:
             odds = 10 ** (
-                gazetteer.plausibility(place) + _CONTEXT_BONUS * (place.country in context)
+                gazetteer.plausibility(place) + gazetteer.CONTEXT_BONUS * (place.country in context)
             )
             likelihood[place.country] = max(likelihood.get(place.country, 0.0), odds)
         total = sum(likelihood.values())

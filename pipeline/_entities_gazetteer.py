@@ -47,7 +47,7 @@ _SPELLING_SMOOTHING = 0.1
 _SPELLING_MIN_TRIGRAMS = 4  # "Al" or "RU" says nothing
 # Scoring of readings (see resolve): log10 population plus these.
 _COUNTRY_POPULATION = 10_000_000  # a country name beats most cities, not a named context
-_CONTEXT_BONUS = 1.5
+CONTEXT_BONUS = 1.5  # log10 odds for a reading in a country the article names
 _VOTE_BONUS = 2.0
 _ALIAS_MALUS = 1.5
 _SUBDIVISION_SUFFIX = re.compile(
@@ -321,7 +321,7 @@ def candidates(name: str, loose: bool = False) -> list[Place]:
 
 
 def plausibility(place: Place) -> float:
-    """How likely a reading is before any context: log10 of its size, less for an alternative spelling.
+    """How likely a reading is before any context: log10 of its size, less for another spelling.
 
     Example:
         >>> round(plausibility(Place("PK", "city", 13_004_135)), 1)
@@ -355,7 +355,7 @@ def resolve(
     def score(p: Place) -> float:
         return (
             plausibility(p)
-            + _CONTEXT_BONUS * (p.country in context)
+            + CONTEXT_BONUS * (p.country in context)
             + _VOTE_BONUS * min(votes.get(p.country, 0), 2)
         )
 

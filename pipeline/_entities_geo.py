@@ -178,7 +178,7 @@ def place_weight(doc: Any, span: Span, surface: str, headline_end: int) -> float
     following = doc[token.end] if token is not None and token.end < len(doc) else None
     if following is None:
         return weight
-    if following.lower_ in _NOT_A_PLACE_AFTER:
+    if _names_something_else(following):
         return 0.0
     if surface in _ADJECTIVAL and following.is_lower and following.is_alpha:
         return weight * _DEMONYM_WEIGHT
@@ -197,9 +197,12 @@ def _beyond(doc: Any, start: int, end: int) -> bool:
 def says_no_place(doc: Any, span: Span) -> bool:
     """Whether a place name is used as a word of something else ("the US dollar")."""
     token = doc.char_span(span.start, span.end, alignment_mode="expand")
-    return (
-        token is not None and token.end < len(doc) and doc[token.end].lower_ in _NOT_A_PLACE_AFTER
-    )
+    return token is not None and token.end < len(doc) and _names_something_else(doc[token.end])
+
+
+def _names_something_else(following: Any) -> bool:
+    # The word after a place name that makes the name part of another thing.
+    return following.lower_ in _NOT_A_PLACE_AFTER
 
 
 def named_countries(names: set[str]) -> set[str]:
