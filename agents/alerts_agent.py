@@ -108,7 +108,7 @@ def register(ctx: Context) -> Any:
 
     @ctx.app.agent(ctx.topic(settings.topics.enriched), name="wirewatch.alerts")
     async def alerts_agent(stream: Any) -> None:
-        async for event in events_acked_when_done(stream):
+        async for event in events_acked_when_done(ctx, STAGE, stream):
             result = await run_one(ctx, STAGE, event, evaluate, event.value)
             if result is None:
                 continue

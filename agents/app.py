@@ -7,6 +7,7 @@ agent modules receive a :class:`Context` and register themselves explicitly
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Mapping
 from concurrent.futures import Executor
@@ -125,6 +126,21 @@ def _credentials(settings: Settings) -> Any:
     return ssl_context(settings)
 
 
+@dataclass(frozen=True)
+class HeldEvent:
+    """The input record an agent is working on, and since when (``time.monotonic()``).
+
+    Kept per stage so that a stalled partition can be explained: an agent still
+    holding its record (hung) or none holding it (the record never reached it).
+    """
+
+    topic: str
+    partition: int
+    offset: int
+    since: float
+    task: asyncio.Task[Any] | None
+
+
 @dataclass
 class Context:
     """What every agent needs: the app, settings, topics, metrics, tables and pools."""
@@ -134,6 +150,7 @@ class Context:
     metrics: Metrics
     topics: dict[str, faust.TopicT] = field(default_factory=dict)
     executor: Executor | None = None
+    held: dict[str, HeldEvent] = field(default_factory=dict)
 
     def topic(self, name: str) -> faust.TopicT:
         return self.topics[name]

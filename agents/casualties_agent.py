@@ -34,7 +34,7 @@ def register(ctx: Context) -> Any:
 
     @ctx.app.agent(ctx.topic(ctx.settings.topics.tagged), name="wirewatch.casualties")
     async def casualties_agent(stream: Any) -> None:
-        async for event in events_acked_when_done(stream):
+        async for event in events_acked_when_done(ctx, STAGE, stream):
             record = await run_one(ctx, STAGE, event, enrich, event.value)
             if record is None:
                 continue

@@ -59,7 +59,7 @@ def register(ctx: Context) -> Any:
 
     @ctx.app.agent(ctx.topic(topics.valid), name="wirewatch.dedup")
     async def dedup_agent(stream: Any) -> None:
-        async for event in events_acked_when_done(stream):
+        async for event in events_acked_when_done(ctx, STAGE, stream):
             latest = index().latest
             # Where ingest read it on articles.raw: ingest re-processes raw
             # records after a crash, writing them to articles.valid again, and

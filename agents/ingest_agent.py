@@ -31,7 +31,7 @@ def register(ctx: Context) -> Any:
 
     @ctx.app.agent(ctx.topic(topics.raw), name="wirewatch.ingest")
     async def ingest_agent(stream: Any) -> None:
-        async for event in events_acked_when_done(stream):
+        async for event in events_acked_when_done(ctx, STAGE, stream):
             article = await run_one(ctx, STAGE, event, validate, event.value)
             if article is None:
                 continue

@@ -9,9 +9,17 @@ partition is only ever reported by the worker that owns it and
 ``sum(wirewatch_consumer_lag_messages)`` over all workers is the group's lag.
 
 The same timer watches for a stalled partition: one with lag whose committed
-offset has not moved for ``STALL_SECONDS``. That is logged once per stall,
-with what Faust's consumer says of the partition (flow, active, paused,
-buffered), which tells a stuck fetch from a stage that stopped taking input.
+offset has not moved for ``WIREWATCH_STALL_SECONDS``. That is logged with what
+Faust's consumer says of the partition (flow, active, paused, buffered), which
+tells a stuck fetch from a stage that stopped taking input, and with the
+record each agent holds (and the agent's stack, if it has held it all that
+time). The partition is then fetched again from its committed offset: Faust
+commits only a contiguous run of acked offsets, so one record that reached no
+agent (the CI run of the kill -9 test once had a restarted worker sit on such
+a record, read but never processed, for good) would hold the partition back
+until the worker restarts. Fetching again costs some repeats, which the
+stages already make harmless (at-least-once, deterministic ids); the rewind
+repeats every stall period while the stall lasts.
 
 Example:
     >>> lags = compute_lag({tp: 120}, {tp: 100}, {tp: 0})
@@ -20,6 +28,8 @@ Example:
 
 from __future__ import annotations
 
+import asyncio
+import io
 import logging
 import time
 from collections.abc import Iterable, Mapping
@@ -27,14 +37,12 @@ from typing import Any, NamedTuple
 
 from prometheus_client import Gauge
 
-from agents.app import Context
+from agents.app import Context, HeldEvent
 
 log = logging.getLogger(__name__)
 LAG_INTERVAL_SECONDS = 5.0
 #: Warn once the lag could not be measured this many times in a row.
 STALE_AFTER_FAILURES = 6
-#: Warn when a partition has lag and its committed offset stays put this long.
-STALL_SECONDS = 60.0
 
 
 class Partition(NamedTuple):
@@ -92,14 +100,14 @@ class LagGauge:
 class StallWatch:
     """Finds partitions with lag whose committed offset has not moved for a while."""
 
-    def __init__(self, after: float = STALL_SECONDS) -> None:
-        """Report a partition once it has been stalled ``after`` seconds."""
+    def __init__(self, after: float) -> None:
+        """Report a partition each time it has been stalled another ``after`` seconds."""
         self.after = after
-        self._since: dict[Any, tuple[int | None, float, bool]] = {}
+        self._since: dict[Any, tuple[int | None, float]] = {}
 
     def update(self, lags: Mapping[Any, int], committed: Mapping[Any, int | None],
                now: float) -> list[Any]:
-        """The partitions that have just been stalled for ``after`` seconds (each once per stall).
+        """The partitions stalled for ``after`` seconds since they last moved or were reported.
 
         Example:
             >>> watch = StallWatch(after=60)
@@ -111,12 +119,11 @@ class StallWatch:
             position = committed.get(tp)
             previous = self._since.get(tp)
             if lag == 0 or previous is None or previous[0] != position:
-                self._since[tp] = (position, now, False)
+                self._since[tp] = (position, now)
                 continue
-            _, since, warned = previous
-            if not warned and now - since >= self.after:
+            if now - previous[1] >= self.after:
                 stalled.append(tp)
-                self._since[tp] = (position, since, True)
+                self._since[tp] = (position, now)
         for tp in self._since.keys() - lags.keys():
             del self._since[tp]
         return stalled
@@ -148,6 +155,28 @@ def _fetch_state(consumer: Any, tp: Any) -> str:
             f"paused {state._paused}, highwater {state.highwater}, fetched and held {fetched}")
 
 
+def held_records(held: Mapping[str, HeldEvent], tp: Any, now: float) -> str:
+    """Which agents hold a record of ``tp``, which, and for how long."""
+    holding = [f"{stage} holds offset {event.offset} for {now - event.since:.0f} s"
+               for stage, event in sorted(held.items())
+               if (event.topic, event.partition) == (tp.topic, tp.partition)]
+    return "; ".join(holding) or "no agent holds a record of it"
+
+
+def task_stack(task: asyncio.Task[Any]) -> str:
+    """Where ``task`` is waiting, as a traceback."""
+    out = io.StringIO()
+    task.print_stack(limit=30, file=out)
+    return out.getvalue()
+
+
+async def rewind(consumer: Any, tp: Any, committed: int | None) -> int:
+    """Fetch ``tp`` again from its committed offset (its start if never committed)."""
+    offset = committed if committed is not None else 0
+    await consumer.seek_wait({tp: offset})
+    return offset
+
+
 def input_partitions(assignment: Iterable[Any], topics: Iterable[str]) -> list[Any]:
     """List the assigned partitions of ``topics``, in a stable order.
 
@@ -176,7 +205,7 @@ async def measure_lag(consumer: Any, topics: Iterable[str]) -> dict[Any, int]:
 def register(ctx: Context) -> Any:
     """Add the timer that keeps ``ctx.metrics.consumer_lag`` current."""
     reporter = LagGauge(ctx.metrics.consumer_lag)
-    stalls = StallWatch()
+    stalls = StallWatch(after=ctx.settings.stall_seconds)
     topics = [topic.get_topic_name() for topic in ctx.topics.values()]
     failures = [0]
 
@@ -196,9 +225,24 @@ def register(ctx: Context) -> Any:
         reporter.update(lags)
         consumer = ctx.app.consumer
         committed = {tp: consumer._committed_offset.get(tp) for tp in lags}
-        for tp in stalls.update(lags, committed, time.monotonic()):
-            log.warning("%s[%d]: %d records waiting and no commit for %.0f s (%s)",
+        now = time.monotonic()
+        for tp in stalls.update(lags, committed, now):
+            log.warning("%s[%d]: %d records waiting and no commit for %.0f s (%s; %s)",
                         tp.topic, tp.partition, lags[tp], stalls.after,
-                        consumer_state(consumer, tp))
+                        consumer_state(consumer, tp), held_records(ctx.held, tp, now))
+            for stage, event in sorted(ctx.held.items()):
+                if ((event.topic, event.partition) == (tp.topic, tp.partition)
+                        and event.task is not None and now - event.since >= stalls.after):
+                    log.warning("%s has held %s[%d]@%d for %.0f s, at:\n%s", stage,
+                                event.topic, event.partition, event.offset,
+                                now - event.since, task_stack(event.task))
+            try:
+                offset = await rewind(consumer, tp, committed[tp])
+            except Exception as exc:  # noqa: BLE001 - tried again at the next stall period
+                log.warning("%s[%d]: could not fetch it again: %r", tp.topic, tp.partition, exc)
+                continue
+            ctx.metrics.rewinds.labels(topic=tp.topic, partition=str(tp.partition)).inc()
+            log.warning("%s[%d]: fetching it again from offset %d", tp.topic, tp.partition,
+                        offset)
 
     return report_consumer_lag

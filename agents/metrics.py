@@ -113,6 +113,7 @@ class Metrics:
     consumer_lag: Gauge
     dead_letters: Counter
     retries: Counter
+    rewinds: Counter
     alerts: Counter
     entities: Counter
     casualty_figures: Counter
@@ -164,6 +165,10 @@ class Metrics:
             retries=_Counter(
                 "wirewatch_stage_retries", "Retries of retriable stage errors.",
                 ["stage"], registry=registry),
+            rewinds=_Counter(
+                "wirewatch_partition_rewinds", "Stalled input partitions fetched again from "
+                "their committed offset (WIREWATCH_STALL_SECONDS).",
+                ["topic", "partition"], registry=registry),
             alerts=_Counter(
                 "wirewatch_alerts", "Alerts published.", ["rule", "severity"],
                 registry=registry),

@@ -164,6 +164,10 @@ class Settings:
         "0 = by broker: 100 on the embedded broker, 10 on Kafka (see Performance)."))
     session_timeout: float = field(default=10.0, metadata=_env(
         "SESSION_TIMEOUT", _positive_float, "Consumer group session timeout, seconds."))
+    stall_seconds: float = field(default=60.0, metadata=_env(
+        "STALL_SECONDS", _positive_float,
+        "A partition with records waiting and no commit this long is logged and fetched "
+        "again from its committed offset."))
     metrics_host: str = field(default="127.0.0.1", metadata=_env(
         "METRICS_HOST", str, "Address the /metrics endpoint binds to."))
     metrics_port: int = field(default=9108, metadata=_env(

@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 from aiokafka.errors import KafkaError
 from faust.exceptions import ProducerSendError
 
-from agents.app import Context
+from agents.app import Context, HeldEvent
 from pipeline.codec import to_bytes
 from pipeline.errors import PipelineError
 from pipeline.records import DeadLetter
@@ -76,7 +76,8 @@ async def dead_letter(ctx: Context, stage: str, exc: BaseException, payload: byt
     ctx.metrics.stage(stage).outcome("dead_lettered").inc()
 
 
-async def events_acked_when_done(stream: Any) -> AsyncIterator[Any]:
+async def events_acked_when_done(ctx: Context, stage: str,
+                                 stream: Any) -> AsyncIterator[Any]:
     """The events of an agent's ``stream``, each acked only when the agent asks for the next.
 
     Faust acks the event an agent holds when the agent is stopped, even in the
@@ -85,13 +86,24 @@ async def events_acked_when_done(stream: Any) -> AsyncIterator[Any]:
     stream does not ack (``noack``); an event is acked once the loop body has
     finished with it (sent, dead-lettered or skipped), so a stop in between
     leaves it uncommitted, to be processed again by the next worker.
+
+    The event being worked on is kept in ``ctx.held[stage]`` for the stall
+    watch (``agents/lag.py``).
     """
     manual = stream.noack()
-    async for event in manual.events():
-        yield event
-        # Reached only when the body asks for the next event; a cancelled
-        # body closes this generator at the yield instead.
-        await manual.ack(event)
+    task = asyncio.current_task()
+    try:
+        async for event in manual.events():
+            message = event.message
+            ctx.held[stage] = HeldEvent(message.topic, message.partition, message.offset,
+                                        time.monotonic(), task)
+            yield event
+            # Reached only when the body asks for the next event; a cancelled
+            # body closes this generator at the yield instead.
+            await manual.ack(event)
+            ctx.held.pop(stage, None)
+    finally:
+        ctx.held.pop(stage, None)
 
 
 async def attempt(ctx: Context, stage: str, call: Callable[[], Awaitable[T]]) -> T:

@@ -6,6 +6,7 @@ Every test uses a fresh CollectorRegistry; nothing here needs a broker.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import io
 import math
 from collections.abc import Iterator
@@ -22,6 +23,7 @@ from prometheus_client import (
 from rich.console import Console
 
 from agents import status
+from agents.app import HeldEvent
 from agents.lag import (
     LAG_INTERVAL_SECONDS,
     LagGauge,
@@ -33,6 +35,7 @@ from agents.lag import (
     register,
 )
 from agents.metrics import LATENCY_BUCKETS, STAGES, Metrics
+from agents.settings import Settings
 
 
 @pytest.fixture
@@ -191,6 +194,7 @@ class FakeConsumer:
                  earliest: dict[Any, int]) -> None:
         self.ends, self._committed_offset, self.earliest = ends, committed, earliest
         self.asked_earliest: tuple[Any, ...] = ()
+        self.seeks: list[dict[Any, int]] = []
 
     def assignment(self) -> set[Any]:
         return set(self.ends)
@@ -201,6 +205,9 @@ class FakeConsumer:
     async def earliest_offsets(self, *partitions: Any) -> dict[Any, int]:
         self.asked_earliest = partitions
         return {tp: self.earliest[tp] for tp in partitions}
+
+    async def seek_wait(self, partitions: dict[Any, int]) -> None:
+        self.seeks.append(dict(partitions))
 
 
 async def test_measure_lag_reads_the_consumer() -> None:
@@ -238,6 +245,7 @@ async def test_registered_timer_sets_the_gauge_and_survives_consumer_errors(
     consumer = FakeConsumer({A0: 12, Partition("app-dedup-index-changelog", 0): 5},
                             {A0: 10}, {})
     context = SimpleNamespace(app=FakeApp(consumer), metrics=metrics,
+                              settings=Settings.from_env({}), held={},
                               topics={"raw": FakeTopic("raw"), "valid": FakeTopic("valid")})
     register(context)  # type: ignore[arg-type]
     [(interval, tick)] = context.app.timers
@@ -255,15 +263,16 @@ async def test_registered_timer_sets_the_gauge_and_survives_consumer_errors(
     assert sample(metrics, "wirewatch_consumer_lag_messages", topic="raw", partition="0") == 2
 
 
-def test_a_partition_is_stalled_once_its_commit_stays_put_with_lag_for_the_whole_time() -> None:
+def test_a_partition_is_stalled_each_period_its_commit_stays_put_with_lag() -> None:
     watch = StallWatch(after=60)
     assert watch.update({A0: 3, A1: 3}, {A0: 10, A1: 4}, now=0.0) == []
     assert watch.update({A0: 3, A1: 2}, {A0: 10, A1: 5}, now=30.0) == []  # A1 moved
     assert watch.update({A0: 3, A1: 2}, {A0: 10, A1: 5}, now=60.0) == [A0]
     assert watch.update({A0: 3, A1: 2}, {A0: 10, A1: 5}, now=90.0) == [A1]
-    assert watch.update({A0: 3, A1: 2}, {A0: 10, A1: 5}, now=500.0) == []  # once per stall
-    assert watch.update({A0: 2, A1: 2}, {A0: 11, A1: 5}, now=510.0) == []  # A0 moves again
-    assert watch.update({A0: 2}, {A0: 11}, now=570.0) == [A0]  # a new stall; A1 unassigned
+    assert watch.update({A0: 3, A1: 2}, {A0: 10, A1: 5}, now=100.0) == []  # A0 reported at 60
+    assert watch.update({A0: 3, A1: 2}, {A0: 10, A1: 5}, now=120.0) == [A0]  # still stalled
+    assert watch.update({A0: 2, A1: 2}, {A0: 11, A1: 5}, now=130.0) == []  # A0 moves again
+    assert watch.update({A0: 2}, {A0: 11}, now=190.0) == [A0]  # a new stall; A1 unassigned
 
 
 def test_a_partition_without_lag_is_never_stalled() -> None:
@@ -272,15 +281,23 @@ def test_a_partition_without_lag_is_never_stalled() -> None:
         assert watch.update({A0: 0}, {A0: 10}, now=now) == []
 
 
-async def test_the_timer_logs_a_stalled_partition_with_the_consumer_state(
+async def test_the_timer_logs_a_stalled_partition_and_fetches_it_again(
         metrics: Metrics, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    consumer = FakeConsumer({A0: 12}, {A0: 10}, {})
+    consumer = FakeConsumer({A0: 12, A1: 9}, {A0: 10, A1: 5}, {})
     consumer.flow_active = True  # type: ignore[attr-defined]
     consumer._active_partitions = set()  # type: ignore[attr-defined]
     consumer._paused_partitions = {A0}  # type: ignore[attr-defined]
+    release = asyncio.Event()
+
+    async def waits_for_its_output() -> None:
+        await release.wait()
+
+    hung = asyncio.ensure_future(waits_for_its_output())
+    await asyncio.sleep(0)
     context = SimpleNamespace(app=FakeApp(consumer), metrics=metrics,
-                              topics={"raw": FakeTopic("raw")})
+                              settings=Settings.from_env({}), topics={"raw": FakeTopic("raw")},
+                              held={"ingest": HeldEvent("raw", 0, 10, 1000.0, hung)})
     clock = [1000.0]
     monkeypatch.setattr("agents.lag.time.monotonic", lambda: clock[0])
     register(context)  # type: ignore[arg-type]
@@ -289,10 +306,22 @@ async def test_the_timer_logs_a_stalled_partition_with_the_consumer_state(
     clock[0] += 59
     await tick()
     assert "no commit" not in caplog.text
+    assert consumer.seeks == []
     clock[0] += 1
     await tick()
     assert "raw[0]: 2 records waiting and no commit for 60 s" in caplog.text
     assert "partition active False, paused True" in caplog.text
+    assert "ingest holds offset 10 for 60 s" in caplog.text
+    assert "raw[1]: 4 records waiting" in caplog.text
+    assert "no agent holds a record of it" in caplog.text
+    assert "ingest has held raw[0]@10 for 60 s, at:" in caplog.text
+    assert "in waits_for_its_output" in caplog.text  # the hung agent's stack
+    assert consumer.seeks == [{A0: 10}, {A1: 5}]
+    assert "raw[0]: fetching it again from offset 10" in caplog.text
+    assert sample(metrics, "wirewatch_partition_rewinds_total", topic="raw",
+                  partition="0") == 1
+    release.set()
+    await hung
 
 
 # -- status.py ----------------------------------------------------------------

@@ -92,6 +92,13 @@ async def wait_each_accounted(settings: Settings, sent: list[str],
         await asyncio.sleep(2.0)
 
 
+def warnings_of(worker, limit: int = 40) -> str:
+    """The first WARNING and ERROR lines but dead letters (the log's tail may miss them)."""
+    lines = [line[:400] for line in worker.log().splitlines()
+             if ("[WARNING]" in line or "[ERROR]" in line) and "dead-lettered" not in line]
+    return f"{worker.log_path.name}: " + "\n".join(lines[:limit]) + "\n"
+
+
 def assert_each_accounted_once(ids: dict[str, list[str]], sent: list[str]) -> None:
     enriched, duplicates, dead = (set(ids[k]) for k in ("enriched", "duplicates", "dead"))
     assert enriched | duplicates | dead == set(sent)
@@ -193,10 +200,59 @@ async def test_a_stage_that_raises_dead_letters_one_record_and_retries_transient
     assert worker.alive()
 
 
+#: Drops the first delivery of two consecutive records inside the ingest agent:
+#: taken from the stream, never processed, never acked, as happened to one
+#: record in a CI run of the kill -9 test (cause unknown). Two, because Faust
+#: commits over a single missing offset at the head of what it has acked (it
+#: allows for a control record there), so one dropped record would be
+#: committed over rather than stall the partition.
+DROP_PRELUDE = """
+import agents.stage as _stage
+_dropped = set()
+async def _events_dropping_two(ctx, stage, stream):
+    manual = stream.noack()
+    async for event in manual.events():
+        name = next((n for n in (b'"drop-1"', b'"drop-2"') if n in (event.value or b"")), None)
+        if stage == "ingest" and name is not None and name not in _dropped:
+            _dropped.add(name)
+            print("test: dropped", name.decode(), "at offset", event.message.offset, flush=True)
+            continue
+        yield event
+        await manual.ack(event)
+_stage.events_acked_when_done = _events_dropping_two
+"""
+
+
+async def test_a_record_no_agent_processed_is_fetched_again(settings, start_worker):
+    worker = start_worker({"WIREWATCH_STALL_SECONDS": "10"}, prelude=DROP_PRELUDE)
+    sent = ["before", "drop-1", "drop-2", "after"]
+    await produce(settings, [
+        article("before", body="A landslide in Nepal killed 7 villagers."),
+        article("drop-1", body="A bridge collapse in Peru killed 3 people on Monday."),
+        article("drop-2", body="A mine blast in Chile killed 4 workers, the company said."),
+        article("after", body="Storms in Manila injured 20 people overnight."),
+    ], partition=0)
+    ids = await wait_each_accounted(settings, sent, timeout=180)
+    log = worker.log()
+    assert log.count("test: dropped") == 2, log[-3000:]
+    assert set(ids["enriched"]) == set(sent), (ids, log[-3000:])
+    assert "records waiting and no commit for 10 s" in log
+    assert "no agent holds a record of it" in log
+    assert f"{settings.topics.raw}[0]: fetching it again from offset 1" in log
+    assert await wait_committed(settings, settings.topics.raw, timeout=60), \
+        await group_positions(settings)
+    assert worker.alive()
+
+
+#: A stalled partition is fetched again after 30 s rather than 60, so that a
+#: stall is recovered well inside the 120 s these tests wait for every id.
+RECOVER_STALLS_SOON = {"WIREWATCH_STALL_SECONDS": "30"}
+
+
 async def _replay_kill_restart(settings, start_worker, how: signal.Signals) -> None:
     payloads = reuters_payloads(5000)
     sent = [orjson.loads(p)["id"] for p in payloads]
-    first = start_worker(settings_=settings)
+    first = start_worker(RECOVER_STALLS_SOON, settings_=settings)
     await produce(settings, payloads)
     # Stop the worker once about a fifth has gone through.
     done = await wait_accounted(settings, len(sent) // 5, timeout=240)
@@ -205,13 +261,14 @@ async def _replay_kill_restart(settings, start_worker, how: signal.Signals) -> N
         first.kill()
     else:
         assert first.terminate() == 0, first.log()[-3000:]
-    second = start_worker(settings_=settings)
+    second = start_worker(RECOVER_STALLS_SOON, settings_=settings)
     done = await wait_accounted(settings, len(sent), timeout=420)
     assert done >= len(sent), f"only {done} of {len(sent)} accounted\n" + second.log()[-3000:]
     ids = await wait_each_accounted(settings, sent, timeout=120)
     missing = set(sent) - {i for v in ids.values() for i in v}
     assert not missing, (f"{len(missing)} ids never accounted: {sorted(missing)[:20]}\n"
-                         + await group_positions(settings) + "\n" + second.log()[-3000:])
+                         + await group_positions(settings) + "\n" + warnings_of(first)
+                         + warnings_of(second) + second.log()[-3000:])
     assert_each_accounted_once(ids, sent)
     # Alerts come after the enriched records: read them once the alerts stage
     # has committed all of its input, so the count printed below is complete.
@@ -225,7 +282,8 @@ async def _replay_kill_restart(settings, start_worker, how: signal.Signals) -> N
     repeats = len(ids["enriched"]) - len(set(ids["enriched"]))
     print(f"\naccounting after {how.name}: sent {len(sent)}, "
           + ", ".join(f"{k} {len(set(v))} ids ({len(v)} records)" for k, v in ids.items())
-          + f", alerts {len(alert_ids)}, enriched twice {repeats}")
+          + f", alerts {len(alert_ids)}, enriched twice {repeats}, "
+          + f"partitions fetched again {(first.log() + second.log()).count('fetching it again')}")
     assert second.alive(), second.log()[-3000:]
 
 
@@ -253,7 +311,7 @@ async def test_broker_frozen_for_20_s_mid_replay(tmp_path: Path, start_worker):
         settings = Settings.from_env(env)
         payloads = reuters_payloads(1500)
         sent = [orjson.loads(p)["id"] for p in payloads]
-        worker = start_worker(settings_=settings)
+        worker = start_worker(RECOVER_STALLS_SOON, settings_=settings)
         await produce(settings, payloads)
         done = await wait_accounted(settings, len(sent) // 4, timeout=240)
         assert done >= len(sent) // 4, f"only {done} accounted\n" + worker.log()[-3000:]
