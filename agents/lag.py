@@ -13,11 +13,12 @@ offset has not moved for ``WIREWATCH_STALL_SECONDS``. That is logged with what
 Faust's consumer says of the partition (flow, active, paused, buffered), which
 tells a stuck fetch from a stage that stopped taking input, and with the
 record each agent holds (and the agent's stack, if it has held it all that
-time). The partition is then fetched again from its committed offset: Faust
-commits only a contiguous run of acked offsets, so one record that reached no
-agent (the CI run of the kill -9 test once had a restarted worker sit on such
-a record, read but never processed, for good) would hold the partition back
-until the worker restarts. Fetching again costs some repeats, which the
+time). If the worker is reading the partition (not paused, as it is while
+tables are restored), it is then fetched again from its committed offset: Faust
+commits only a contiguous run of acked offsets, so records that reached no
+agent hold the partition back until the worker restarts (a CI run of the kill
+-9 test once had a restarted worker sit on one, read but never processed, for
+the rest of the run). Fetching again costs some repeats, which the
 stages already make harmless (at-least-once, deterministic ids); the rewind
 repeats every stall period while the stall lasts.
 
@@ -170,6 +171,19 @@ def task_stack(task: asyncio.Task[Any]) -> str:
     return out.getvalue()
 
 
+def fetched_past(consumer: Any, tp: Any, committed: int | None) -> bool:
+    """Whether ``consumer`` is reading ``tp`` and has handed on records from ``committed`` on.
+
+    A partition paused (a worker restoring its tables from their changelogs
+    pauses its input for as long as that takes) or not read yet has lost
+    nothing: Faust seeks it to its committed offset when it resumes.
+    """
+    read = getattr(consumer, "_read_offset", {}).get(tp)
+    return (bool(getattr(consumer, "flow_active", True))
+            and tp not in getattr(consumer, "_paused_partitions", ())
+            and read is not None and read >= (committed or 0))
+
+
 async def rewind(consumer: Any, tp: Any, committed: int | None) -> int:
     """Fetch ``tp`` again from its committed offset (its start if never committed)."""
     offset = committed if committed is not None else 0
@@ -236,6 +250,8 @@ def register(ctx: Context) -> Any:
                     log.warning("%s has held %s[%d]@%d for %.0f s, at:\n%s", stage,
                                 event.topic, event.partition, event.offset,
                                 now - event.since, task_stack(event.task))
+            if not fetched_past(consumer, tp, committed[tp]):
+                continue
             try:
                 offset = await rewind(consumer, tp, committed[tp])
             except Exception as exc:  # noqa: BLE001 - tried again at the next stall period

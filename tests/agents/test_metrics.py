@@ -151,7 +151,8 @@ def test_a_stage_binds_its_children_once_and_counts_into_the_same_series(metrics
 
 # -- lag.py -------------------------------------------------------------------
 
-A0, A1, B0 = Partition("raw", 0), Partition("raw", 1), Partition("valid", 0)
+A0, A1, A2 = Partition("raw", 0), Partition("raw", 1), Partition("raw", 2)
+B0 = Partition("valid", 0)
 
 
 def test_lag_is_end_offset_minus_committed_offset() -> None:
@@ -284,10 +285,11 @@ def test_a_partition_without_lag_is_never_stalled() -> None:
 async def test_the_timer_logs_a_stalled_partition_and_fetches_it_again(
         metrics: Metrics, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    consumer = FakeConsumer({A0: 12, A1: 9}, {A0: 10, A1: 5}, {})
+    consumer = FakeConsumer({A0: 12, A1: 9, A2: 7}, {A0: 10, A1: 5, A2: 3}, {})
     consumer.flow_active = True  # type: ignore[attr-defined]
-    consumer._active_partitions = set()  # type: ignore[attr-defined]
-    consumer._paused_partitions = {A0}  # type: ignore[attr-defined]
+    consumer._active_partitions = {A0, A1}  # type: ignore[attr-defined]
+    consumer._paused_partitions = {A2}  # restoring tables  # type: ignore[attr-defined]
+    consumer._read_offset = {A0: 11, A1: 5, A2: 3}  # type: ignore[attr-defined]
     release = asyncio.Event()
 
     async def waits_for_its_output() -> None:
@@ -310,13 +312,14 @@ async def test_the_timer_logs_a_stalled_partition_and_fetches_it_again(
     clock[0] += 1
     await tick()
     assert "raw[0]: 2 records waiting and no commit for 60 s" in caplog.text
+    assert "raw[2]: 4 records waiting" in caplog.text
     assert "partition active False, paused True" in caplog.text
     assert "ingest holds offset 10 for 60 s" in caplog.text
     assert "raw[1]: 4 records waiting" in caplog.text
     assert "no agent holds a record of it" in caplog.text
     assert "ingest has held raw[0]@10 for 60 s, at:" in caplog.text
     assert "in waits_for_its_output" in caplog.text  # the hung agent's stack
-    assert consumer.seeks == [{A0: 10}, {A1: 5}]
+    assert consumer.seeks == [{A0: 10}, {A1: 5}]  # not the paused one
     assert "raw[0]: fetching it again from offset 10" in caplog.text
     assert sample(metrics, "wirewatch_partition_rewinds_total", topic="raw",
                   partition="0") == 1

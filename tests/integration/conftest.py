@@ -15,10 +15,10 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from aiokafka import TopicPartition
@@ -26,6 +26,8 @@ from aiokafka import TopicPartition
 from agents import kafka
 from agents.embedded import EmbeddedBroker, orphan_safe
 from agents.settings import Settings
+
+T = TypeVar("T")
 
 REPO = Path(__file__).resolve().parents[2]
 SEEDS = REPO / "seeds"
@@ -217,6 +219,13 @@ async def topic_size(settings: Settings, topic: str) -> int:
         await client.stop()
 
 
+async def _group_offsets(client: Any, topic: str) -> list[tuple[TopicPartition, int, int | None]]:
+    """(partition, end offset, the group's committed offset) for each partition of ``topic``."""
+    await client.topics()
+    tps = [TopicPartition(topic, p) for p in sorted(client.partitions_for_topic(topic) or ())]
+    ends = await client.end_offsets(tps) if tps else {}
+    return [(tp, ends[tp], await client.committed(tp)) for tp in tps]
+
 
 async def group_positions(settings: Settings) -> str:
     """Per stage input partition: end offset and the worker group's committed offset.
@@ -231,15 +240,11 @@ async def group_positions(settings: Settings) -> str:
     await client.start()
     lines = []
     try:
-        await client.topics()
         topics = settings.topics
         for topic in (topics.raw, topics.valid, topics.unique, topics.duplicates, topics.tagged,
                       topics.enriched):
-            tps = [TopicPartition(topic, p) for p in sorted(client.partitions_for_topic(topic) or ())]
-            ends = await client.end_offsets(tps) if tps else {}
-            for tp in tps:
-                lines.append(f"{topic}[{tp.partition}]: end {ends[tp]}, "
-                             f"committed {await client.committed(tp)}")
+            lines.extend(f"{topic}[{tp.partition}]: end {end}, committed {committed}"
+                         for tp, end, committed in await _group_offsets(client, topic))
     finally:
         await client.stop()
     return "\n".join(lines)
@@ -253,21 +258,31 @@ async def wait_committed(settings: Settings, topic: str, timeout: float) -> bool
     """
     client = kafka.consumer(settings, group_id=settings.app_id, enable_auto_commit=False)
     await client.start()
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
+
+    async def behind() -> list[TopicPartition]:
+        return [tp for tp, end, committed in await _group_offsets(client, topic)
+                if end and (committed or 0) < end]
+
     try:
-        while True:
-            await client.topics()
-            tps = [TopicPartition(topic, p) for p in client.partitions_for_topic(topic) or ()]
-            ends = await client.end_offsets(tps) if tps else {}
-            behind = [tp for tp in tps if ends[tp] and (await client.committed(tp) or 0) < ends[tp]]
-            if not behind:
-                return True
-            if loop.time() >= deadline:
-                return False
-            await asyncio.sleep(1.0)
+        return not await poll_until(behind, lambda late: not late, timeout)
     finally:
         await client.stop()
+
+
+async def poll_until(probe: Callable[[], Awaitable[T]], done: Callable[[T], bool],
+                     timeout: float, interval: float = 1.0) -> T:
+    """Await ``probe()`` until ``done`` says yes or ``timeout`` passes; return its last result.
+
+    The caller checks the result: a timeout is not an error here, so a test
+    can say what was still missing.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        value = await probe()
+        if done(value) or loop.time() >= deadline:
+            return value
+        await asyncio.sleep(interval)
 
 
 def wait_for(predicate: Any, timeout: float, interval: float = 0.5) -> bool:

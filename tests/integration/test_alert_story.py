@@ -11,7 +11,7 @@ import orjson
 import pytest
 
 from pipeline.codec import alert_from_bytes, enriched_from_bytes
-from tests.integration.conftest import group_positions, produce, read_topic
+from tests.integration.conftest import group_positions, poll_until, produce, read_topic
 
 RULES = """
 version: 1
@@ -83,14 +83,13 @@ async def publish_in_order(settings, payloads: list[bytes], worker,
 
 async def _wait_out_of_dedup(settings, article_id: str, worker, timeout: float = 120) -> None:
     topics = settings.topics
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    seen: set[str] = set()
-    while article_id not in seen and loop.time() < deadline:
-        for topic in (topics.unique, topics.duplicates):
-            seen.update(enriched_from_bytes(m.value).article.id
-                        for m in await read_topic(settings, topic, timeout=5, idle=1))
-        await asyncio.sleep(0.3)
+
+    async def out_of_dedup() -> set[str]:
+        return {enriched_from_bytes(m.value).article.id
+                for topic in (topics.unique, topics.duplicates)
+                for m in await read_topic(settings, topic, timeout=5, idle=1)}
+
+    seen = await poll_until(out_of_dedup, lambda ids: article_id in ids, timeout, interval=0.3)
     if article_id not in seen:
         raise AssertionError(f"{article_id} did not come out of dedup in {timeout:.0f} s\n"
                              f"{await group_positions(settings)}\n{worker.log()[-6000:]}")
@@ -172,12 +171,11 @@ async def test_a_story_unseen_for_the_ttl_is_dropped_from_the_state(settings, st
                         "published_at": "2026-03-05T08:00:00+00:00"})
     await publish_in_order(settings, [old, new], worker)
     changelog = f"{settings.app_id}-story-state-changelog"
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + 60
-    tombstones: list[bytes] = []
-    while loop.time() < deadline and not tombstones:
-        await asyncio.sleep(2)
+
+    async def tombstones_on_changelog() -> list[bytes]:
         records = await read_topic(settings, changelog, idle=0.5, timeout=10)
-        tombstones = [m.key for m in records if m.value is None]
+        return [m.key for m in records if m.value is None]
+
+    tombstones = await poll_until(tombstones_on_changelog, bool, 60, interval=2.0)
     assert tombstones == [b"old"], worker.log()[-3000:]
     assert worker.alive()

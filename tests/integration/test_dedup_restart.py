@@ -5,7 +5,6 @@ marked a duplicate, and no alert is published twice."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime
 
 import orjson
@@ -14,7 +13,7 @@ from pipeline import dedup
 from pipeline.codec import alert_from_bytes, enriched_from_bytes
 from pipeline.errors import InvalidRecord
 from pipeline.ingest import IngestPolicy, validate_article
-from tests.integration.conftest import produce, read_topic, topic_size
+from tests.integration.conftest import poll_until, produce, read_topic, topic_size
 from tests.integration.test_reliability import reuters_payloads
 
 
@@ -62,16 +61,11 @@ async def outcomes(settings) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
 
 
 async def wait_deduplicated(settings, expected: int, timeout: float) -> int:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    done = 0
-    while loop.time() < deadline:
-        done = (await topic_size(settings, settings.topics.unique)
+    async def out_of_dedup() -> int:
+        return (await topic_size(settings, settings.topics.unique)
                 + await topic_size(settings, settings.topics.duplicates))
-        if done >= expected:
-            break
-        await asyncio.sleep(0.5)
-    return done
+
+    return await poll_until(out_of_dedup, lambda done: done >= expected, timeout, interval=0.5)
 
 
 async def test_duplicates_are_still_marked_after_kill_9_and_restart(settings, start_worker):
@@ -106,12 +100,9 @@ async def test_duplicates_are_still_marked_after_kill_9_and_restart(settings, st
     # Records processed again after the crash count too, so the count can be
     # reached with the last few still in flight: wait for every id.
     sent = {orjson.loads(p)["id"] for p in before + after}
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + 120
-    kinds, duplicate_of = await outcomes(settings)
-    while not sent <= kinds.keys() and loop.time() < deadline:
-        await asyncio.sleep(2)
-        kinds, duplicate_of = await outcomes(settings)
+    kinds, duplicate_of = await poll_until(lambda: outcomes(settings),
+                                           lambda found: sent <= found[0].keys(), 120,
+                                           interval=2.0)
     assert sent <= kinds.keys(), f"never came out of dedup: {sorted(sent - kinds.keys())}"
     copies = {orjson.loads(p)["id"]: orjson.loads(p)["id"].rsplit("-", 1)[0]
               for p in before + after if orjson.loads(p)["id"] not in id_of.values()}

@@ -23,6 +23,7 @@ from pipeline.wire import parse_jsonl
 from tests.conftest import require_eval_file
 from tests.integration.conftest import (
     group_positions,
+    poll_until,
     produce,
     read_topic,
     topic_size,
@@ -56,18 +57,13 @@ async def outcome_ids(settings: Settings) -> dict[str, list[str]]:
 
 async def wait_accounted(settings: Settings, expected: int, timeout: float) -> int:
     """Wait until the outcome topics hold at least ``expected`` records; return how many."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
     topics = settings.topics
-    total = 0
-    while loop.time() < deadline:
-        total = 0
-        for topic in (topics.enriched, topics.duplicates, topics.deadletter):
-            total += await topic_size(settings, topic)
-        if total >= expected:
-            return total
-        await asyncio.sleep(1.0)
-    return total
+
+    async def total() -> int:
+        return sum([await topic_size(settings, topic)
+                    for topic in (topics.enriched, topics.duplicates, topics.deadletter)])
+
+    return await poll_until(total, lambda count: count >= expected, timeout)
 
 
 async def wait_each_accounted(settings: Settings, sent: list[str],
@@ -77,19 +73,19 @@ async def wait_each_accounted(settings: Settings, sent: list[str],
     Counting records is not enough after a crash: ids processed twice inflate
     the count, so it can reach ``len(sent)`` while a few ids are still in flight.
     """
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
     wanted = set(sent)
-    first_missing = None
-    while True:
+    in_flight: list[int] = []
+
+    async def ids_and_missing() -> tuple[dict[str, list[str]], set[str]]:
         ids = await outcome_ids(settings)
         missing = wanted - set(ids["enriched"]) - set(ids["duplicates"]) - set(ids["dead"])
-        first_missing = len(missing) if first_missing is None else first_missing
-        if not missing or loop.time() >= deadline:
-            print(f"\n{first_missing} ids were still in flight when the record count was "
-                  f"reached; {len(missing)} after waiting")
-            return ids
-        await asyncio.sleep(2.0)
+        in_flight.append(len(missing))
+        return ids, missing
+
+    ids, _ = await poll_until(ids_and_missing, lambda found: not found[1], timeout, interval=2.0)
+    print(f"\n{in_flight[0]} ids were still in flight when the record count was reached; "
+          f"{in_flight[-1]} after waiting")
+    return ids
 
 
 def warnings_of(worker, limit: int = 40) -> str:

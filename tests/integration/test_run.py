@@ -9,7 +9,6 @@ import sys
 import orjson
 
 
-
 def test_wirewatch_run_prints_the_seed_alerts_and_stops_cleanly(tmp_path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("WIREWATCH_")}
     env["WIREWATCH_METRICS_PORT"] = "0"
