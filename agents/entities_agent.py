@@ -21,7 +21,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
 from typing import Any
 
-from agents.app import Context
+from agents.app import Context, HeldEvent
 from agents.embedded import die_with_parent
 from agents.stage import attempt, dead_letter, emit, utcnow
 from pipeline import entities
@@ -134,6 +134,7 @@ def register(ctx: Context) -> Any:
         # busy only part of the time (pipeline 105 articles/s against 154 for
         # the model alone).
         in_flight: deque[asyncio.Task[None]] = deque()
+        held: deque[HeldEvent] = deque()  # the first record of each batch in flight
         try:
             async for events in stream.take_events(settings.batch_size,
                                                    settings.batch_timeout):
@@ -148,14 +149,25 @@ def register(ctx: Context) -> Any:
                 for event in batch:
                     event.message.incref()
                 earlier = in_flight[-1] if in_flight else None
-                in_flight.append(asyncio.ensure_future(finish(stream, batch, earlier)))
+                task = asyncio.ensure_future(finish(stream, batch, earlier))
+                in_flight.append(task)
+                first = batch[0].message
+                held.append(HeldEvent(first.topic, first.partition, first.offset,
+                                      time.monotonic(), task))
                 while in_flight and (len(in_flight) > settings.entity_workers
                                      or in_flight[0].done()):
+                    held.popleft()
                     await in_flight.popleft()  # re-raises what went wrong
+                # The oldest unfinished batch, for the stall watch (agents/lag.py).
+                if held:
+                    ctx.held[STAGE] = held[0]
+                else:
+                    ctx.held.pop(STAGE, None)
         finally:
             # Stopped (or failed): unfinished batches stay unacked, so they
             # are not committed and the next worker tags them again.
             for task in in_flight:
                 task.cancel()
+            ctx.held.pop(STAGE, None)
 
     return entities_agent

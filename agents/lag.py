@@ -138,7 +138,22 @@ def consumer_state(consumer: Any, tp: Any) -> str:
             f"paused {tp in getattr(consumer, '_paused_partitions', ())}, "
             f"buffered {tp in getattr(consumer, '_buffered_partitions', ())}, "
             f"read offset {getattr(consumer, '_read_offset', {}).get(tp)}"
-            f"{_fetch_state(consumer, tp)}")
+            f"{_ack_state(consumer, tp)}{_fetch_state(consumer, tp)}")
+
+
+def _ack_state(consumer: Any, tp: Any) -> str:
+    # Faust's bookkeeping of what may be committed: the acked offsets waiting
+    # for the one before them, the offsets it counts as gaps, and the messages
+    # handed to a stream and not acked yet. A hole here is why a commit stalls.
+    try:
+        acked = sorted(consumer._acked.get(tp, ()))
+        gaps = sorted((i.begin, i.end) for i in consumer._gap.get(tp, ()))
+        unacked = sorted((m.offset, m.refcount) for m in list(consumer._unacked_messages)
+                         if m.tp == tp)
+    except Exception:  # noqa: BLE001 - diagnostics only
+        return ""
+    return (f"; acked {len(acked)} from {acked[:5]}, gaps {gaps[:5]}, "
+            f"unacked (offset, refs) {unacked[:5]} of {len(unacked)}")
 
 
 def _fetch_state(consumer: Any, tp: Any) -> str:
@@ -160,7 +175,8 @@ def held_records(held: Mapping[str, HeldEvent], tp: Any, now: float) -> str:
     """Which agents hold a record of ``tp``, which, and for how long."""
     holding = [f"{stage} holds offset {event.offset} for {now - event.since:.0f} s"
                for stage, event in sorted(held.items())
-               if (event.topic, event.partition) == (tp.topic, tp.partition)]
+               if (event.topic, event.partition) == (tp.topic, tp.partition)
+               and not (event.task is not None and event.task.done())]
     return "; ".join(holding) or "no agent holds a record of it"
 
 
@@ -246,7 +262,8 @@ def register(ctx: Context) -> Any:
                         consumer_state(consumer, tp), held_records(ctx.held, tp, now))
             for stage, event in sorted(ctx.held.items()):
                 if ((event.topic, event.partition) == (tp.topic, tp.partition)
-                        and event.task is not None and now - event.since >= stalls.after):
+                        and event.task is not None and not event.task.done()
+                        and now - event.since >= stalls.after):
                     log.warning("%s has held %s[%d]@%d for %.0f s, at:\n%s", stage,
                                 event.topic, event.partition, event.offset,
                                 now - event.since, task_stack(event.task))
