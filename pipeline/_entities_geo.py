@@ -17,11 +17,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from functools import cache
-from pathlib import Path
 from typing import Any
-
-import orjson
 
 from pipeline import _entities_gazetteer as gazetteer
 from pipeline import _entities_knowledge as knowledge
@@ -29,7 +25,6 @@ from pipeline import _entities_rules as rules
 from pipeline._entities_rules import Span
 from pipeline.records import Entity
 
-_VOCABULARY = Path(__file__).parent / "ner_model" / "vocab" / "strings.json"
 HEADLINE_WEIGHT = 2.0  # a place in the headline or dateline counts double
 _DEMONYM_WEIGHT = 0.5
 _ACTOR_WEIGHT = 0.5
@@ -302,14 +297,7 @@ def spelling_scores(text: str) -> Scores:
     return scores
 
 
-@cache
-def english_words() -> frozenset[str]:
-    """Lower-case words of the tagger's training newswire (not names)."""
-    # The lower-case words of the tagger's training newswire, read from the
-    # shipped vocabulary file (the live string store also grows with every
-    # text tagged).
-    strings = orjson.loads(_VOCABULARY.read_bytes())
-    return frozenset(w for w in strings if w.isalpha() and w.islower())
+english_words = gazetteer.english_words
 
 
 def best_country(scores: Scores, entities: list[Entity]) -> str | None:
