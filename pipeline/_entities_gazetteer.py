@@ -219,6 +219,7 @@ def _district_names(countries: Collection[str], places: Collection[str]) -> list
             for key in keys:
                 if (
                     len(key) > 3
+                    and not _DISTRICT_SUFFIX.fullmatch(f" {key}")  # "Maseru Urban" less Maseru
                     and key not in countries
                     and key not in places
                     and key not in english
