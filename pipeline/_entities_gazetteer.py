@@ -283,14 +283,14 @@ def warm_up() -> None:
 
 @cache
 def _spelling_model() -> tuple[dict[str, int], list[str], Any, Any]:
-    # Naive Bayes over letter trigrams of every town's own name, per country;
-    # the prior is the country's number of towns.
+    # Naive Bayes over letter trigrams of every town's and district's own name,
+    # per country; the prior is the country's number of names.
     import numpy as np
 
     names: dict[str, set[str]] = {}
     for key, options in _tables()[1].items():
         for place in options:
-            if place.kind == "city" and not place.alias:
+            if place.kind in ("city", "district") and not place.alias:
                 names.setdefault(place.country, set()).add(key)
     countries = sorted(names)
     grams: dict[str, int] = {}

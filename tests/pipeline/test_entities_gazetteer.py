@@ -28,6 +28,13 @@ def _countries(name: str) -> set[str]:
     return {p.country for p in gazetteer.candidates(name)}
 
 
+def test_the_spelling_model_learns_district_names_too() -> None:
+    # Nepal has few towns over 1,000 people in the tables and 77 districts:
+    # without them its names read as India's.
+    assert gazetteer.country_by_spelling("Sindhupalchowk")[0] == "NP"
+    assert gazetteer.country_by_spelling("Okhaldhunga")[0] == "NP"
+
+
 @pytest.mark.parametrize(
     ("name", "key"),
     [
