@@ -29,8 +29,8 @@ def _countries(name: str) -> set[str]:
 
 
 def test_the_spelling_model_learns_district_names_too() -> None:
-    # Nepal has few towns over 1,000 people in the tables and 77 districts:
-    # without them its names read as India's.
+    # Nepal has 74 towns in the tables to India's 7,000: without its
+    # districts the model reads Nepali names as Indian.
     assert gazetteer.country_by_spelling("Sindhupalchowk")[0] == "NP"
     assert gazetteer.country_by_spelling("Okhaldhunga")[0] == "NP"
 
