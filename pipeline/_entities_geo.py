@@ -17,11 +17,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from functools import cache
-from pathlib import Path
 from typing import Any
-
-import orjson
 
 from pipeline import _entities_gazetteer as gazetteer
 from pipeline import _entities_knowledge as knowledge
@@ -29,7 +25,6 @@ from pipeline import _entities_rules as rules
 from pipeline._entities_rules import Span
 from pipeline.records import Entity
 
-_VOCABULARY = Path(__file__).parent / "ner_model" / "vocab" / "strings.json"
 HEADLINE_WEIGHT = 2.0  # a place in the headline or dateline counts double
 _DEMONYM_WEIGHT = 0.5
 _ACTOR_WEIGHT = 0.5
@@ -61,6 +56,9 @@ _REGION_POPULATION = 100000  # a town this large is known context, like a provin
 # An untagged region counts for less than a tagged place and more than a
 # nationality word (which often names a foreign actor: "Turkish forces").
 REGION_WEIGHT = 0.6
+# A district name of four letters ("Bhai", "Nahi") is as often a word of a
+# person's or a group's name; a longer one ("Saptari", "Kurram") is a region.
+_DISTRICT_VOTE_LENGTH = 5
 _PLACE_NOUNS = {
     "district",
     "province",
@@ -216,7 +214,8 @@ def region_votes(tokens: rules.Tokens, spans: list[Span]) -> Counter[str]:
     # Notes name the province or a large town beside the place ("Hyderabad
     # city (Hyderabad, Sindh)"), often where the model sees no place at all:
     # a capitalised word or pair outside the tagged places that can only be a
-    # region or a large town of one country says which Hyderabad is meant.
+    # region, a district or a large town of one country says which Hyderabad
+    # is meant ("in Rupani, Saptari").
     places = [(s.start, s.end) for s in spans if s.label == "LOC"]
     votes: Counter[str] = Counter()
     words = tokens.text
@@ -229,11 +228,18 @@ def region_votes(tokens: rules.Tokens, spans: list[Span]) -> Counter[str]:
         for name in (word, pair) if pair else (word,):
             readings = gazetteer.candidates(name)
             countries = {p.country for p in readings}
-            if len(countries) == 1 and any(
-                p.kind == "subdivision" or p.population >= _REGION_POPULATION for p in readings
-            ):
+            if len(countries) == 1 and any(_region(p, name) for p in readings):
                 votes.update(countries)
     return votes
+
+
+def _region(place: gazetteer.Place, name: str) -> bool:
+    # A province, a district (see _DISTRICT_VOTE_LENGTH) or a large town.
+    return (
+        place.kind == "subdivision"
+        or (place.kind == "district" and len(name) >= _DISTRICT_VOTE_LENGTH)
+        or place.population >= _REGION_POPULATION
+    )
 
 
 def _titled(word: str) -> bool:
@@ -302,14 +308,7 @@ def spelling_scores(text: str) -> Scores:
     return scores
 
 
-@cache
-def english_words() -> frozenset[str]:
-    """Lower-case words of the tagger's training newswire (not names)."""
-    # The lower-case words of the tagger's training newswire, read from the
-    # shipped vocabulary file (the live string store also grows with every
-    # text tagged).
-    strings = orjson.loads(_VOCABULARY.read_bytes())
-    return frozenset(w for w in strings if w.isalpha() and w.islower())
+english_words = gazetteer.english_words
 
 
 def best_country(scores: Scores, entities: list[Entity]) -> str | None:

@@ -79,10 +79,10 @@ def test_a_village_is_a_weaker_vote_than_a_province() -> None:
 
 
 def test_a_lone_known_name_beside_an_unknown_place_is_a_place() -> None:
-    # "Pur Chaman" is not in the tables; "Farah", tagged as a person, is an
+    # "Lash Juwayn" is not in the tables; "Farah", tagged as a person, is an
     # Afghan province. A village-sized namesake ("Tirah", a town of Israel by
     # an alternative spelling) is not enough on its own.
-    read = _read("Fighting in Pur Chaman district, Farah.", {"Pur Chaman": "LOC", "Farah": "PER"})
+    read = _read("Fighting in Lash Juwayn district, Farah.", {"Lash Juwayn": "LOC", "Farah": "PER"})
     assert read == {"Farah": "AF"}
     assert _read("Strikes in Tarkho Kas, Tirah.", {"Tarkho Kas": "PER", "Tirah": "PER"}) == {}
 

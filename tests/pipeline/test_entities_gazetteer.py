@@ -28,6 +28,13 @@ def _countries(name: str) -> set[str]:
     return {p.country for p in gazetteer.candidates(name)}
 
 
+def test_the_spelling_model_learns_district_names_too() -> None:
+    # Nepal has 74 towns in the tables to India's 7,000: without its
+    # districts the model reads Nepali names as Indian.
+    assert gazetteer.country_by_spelling("Sindhupalchowk")[0] == "NP"
+    assert gazetteer.country_by_spelling("Okhaldhunga")[0] == "NP"
+
+
 @pytest.mark.parametrize(
     ("name", "key"),
     [
@@ -118,13 +125,45 @@ def test_eval_geo_half_keeps_even_or_odd_lines(tmp_path: Path, capsys) -> None:
     [
         ("Idlib province", "SY"),
         ("Northern Iraq", "IQ"),
-        ("Lower Dir", "PK"),
+        ("Upper Kurram", "PK"),
     ],
 )
 def test_places_read_without_admin_nouns_and_directions(name: str, code: str) -> None:
     assert _countries(name) == set()  # only a loose reading finds them
     place = gazetteer.resolve(name, (), loose=True)
     assert place is not None and place.country == code
+
+
+def test_districts_the_town_tables_lack_are_places() -> None:
+    # GeoNames admin-2 units: Nepal's districts, India's, Pakistan's agencies.
+    assert _countries("Saptari") == {"NP"}
+    place = gazetteer.resolve("Rohtas district", (), loose=True)
+    assert place is not None and (place.country, place.kind) == ("IN", "district")
+    assert _countries("Lower Dir") == {"PK"}
+
+
+def test_districts_weigh_like_small_towns_and_are_no_english_words() -> None:
+    district = gazetteer.candidates("Saptari")[0]
+    assert gazetteer.plausibility(district) < gazetteer.plausibility(
+        gazetteer.Place("NP", "city", 100_000)
+    )
+    # "Day", "Lake", "Capital" are districts somewhere, and words on the wire.
+    for word in ("Day", "Lake", "Capital", "Town"):
+        assert not any(p.kind == "district" for p in gazetteer.candidates(word))
+
+
+@pytest.mark.parametrize(
+    ("name", "key"),
+    [
+        ("Kabupaten Solok", "solok"),
+        ("Tomioka-shi", "tomioka"),
+        ("Chulymskiy Rayon", "chulymskiy"),
+        ("Partido de Tandil", "tandil"),
+        ("Saptari District", "saptari"),
+    ],
+)
+def test_district_names_lose_their_administrative_words(name: str, key: str) -> None:
+    assert gazetteer._district_key(name) == key
 
 
 def test_spanish_states_without_the_name_they_honour() -> None:

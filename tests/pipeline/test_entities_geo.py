@@ -67,3 +67,17 @@ def test_a_place_across_the_border_or_of_origin_weighs_less() -> None:
     assert weight("Gunmen from Pakistan attacked.", "Pakistan") < 1.0
     assert weight("Troops near the Myanmar border.", "Myanmar") < 1.0
     assert weight("Gunmen attacked in Pakistan.", "Pakistan") == 1.0
+
+
+def test_an_untagged_district_votes_for_its_country_but_not_a_four_letter_one() -> None:
+    import spacy
+
+    from pipeline import _entities_rules as rules
+
+    def votes(text: str) -> Counter[str]:
+        return geo.region_votes(rules.Tokens(spacy.blank("en")(text), text), [])
+
+    # "Rupandehi" is a district of Nepal only; "Bhai" one of Liberia, and a
+    # word of Sikh names.
+    assert votes("Police fired tear gas at protesters in Rupandehi on Monday.") == {"NP": 1}
+    assert votes("Supporters of Bhai Sahib burned an effigy.") == Counter()
