@@ -19,7 +19,15 @@ import numpy as np
 from pipeline import _dedup_figures as figures
 from pipeline import _dedup_story_terms as story
 from pipeline import _dedup_text as text
-from pipeline._dedup_store import Blobs, Columns, Postings, Strings, salted_key, salted_keys
+from pipeline._dedup_store import (
+    Blobs,
+    Columns,
+    Postings,
+    Strings,
+    salted_key,
+    salted_key_list,
+    salted_keys,
+)
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # ``published`` is stored as int32 seconds from 2020 (1952 to 2088); a dead
@@ -103,7 +111,12 @@ def quantised_steps(weights: list[float]) -> list[int]:
 
     ``round`` rounds half to even, as ``np.rint`` does.
     """
-    return [min(max(round(weight * _WEIGHT_STEPS), 0), _WEIGHT_STEPS) for weight in weights]
+    steps = [round(weight * _WEIGHT_STEPS) for weight in weights]
+    # An article's weights have unit norm, so they need no clamping (checked
+    # in two C-level calls); other values are clamped to the stored range.
+    if steps and (min(steps) < 0 or max(steps) > _WEIGHT_STEPS):
+        steps = [min(max(step, 0), _WEIGHT_STEPS) for step in steps]
+    return steps
 
 
 _NO_FIGURES = np.zeros(figures.KINDS * figures.MASK_WORDS, np.uint64)
@@ -148,11 +161,10 @@ def row_keys(shingles: int, minhash: list[int], terms: list[int]) -> list[int]:
     """
     keys = []
     if shingles:
-        for band, salt in enumerate(_BAND_SALT_LIST):
-            keys.append(salted_key(minhash[2 * band] << 16 | minhash[2 * band + 1], salt))
-    for term in terms[:_POSTED_TERMS]:
-        if term:
-            keys.append(salted_key(term, _SALT_TERM))
+        bands = [high << 16 | low for high, low in zip(minhash[0::2], minhash[1::2], strict=True)]
+        keys = salted_key_list(bands, _BAND_SALT_LIST)
+    posted = [term for term in terms[:_POSTED_TERMS] if term]
+    keys += salted_key_list(posted, [_SALT_TERM] * len(posted))
     return [key for key in keys if key]
 
 

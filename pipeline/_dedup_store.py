@@ -49,6 +49,14 @@ def salted_key(value: int, salt: int) -> int:
     return (((value ^ (salt << 32)) * _MIX_INT) & _LOW_64) >> 32
 
 
+def salted_key_list(values: list[int], salts: list[int]) -> list[int]:
+    """:func:`salted_key` of each value with its salt (one function call for all)."""
+    return [
+        (((value ^ (salt << 32)) * _MIX_INT) & _LOW_64) >> 32
+        for value, salt in zip(values, salts, strict=True)
+    ]
+
+
 def _bits_for(postings: int) -> int:
     return max(_MIN_BITS, (max(postings, 1) // _LOAD).bit_length())
 
@@ -238,7 +246,7 @@ class Postings:
         lengths = right - left
         total = int(lengths.sum())
         if total:
-            offsets = np.repeat(left - np.cumsum(lengths) + lengths, lengths)
+            offsets = (left - lengths.cumsum() + lengths).repeat(lengths)
             found = self._rows_at(offsets + np.arange(total))
             if recent:
                 found = np.concatenate((found, np.array(recent, dtype=np.uint32)))
@@ -283,8 +291,9 @@ def _newest(rows: np.ndarray, starts: np.ndarray, keep: int) -> tuple[np.ndarray
 
 
 def _distinct(rows: np.ndarray) -> np.ndarray:
-    # np.unique's overhead dominates on the few hundred rows of one lookup.
-    rows = np.sort(rows)
+    # np.unique's overhead dominates on the few hundred rows of one lookup;
+    # the rows are the caller's own, so they are sorted in place.
+    rows.sort()
     keep = np.empty(rows.size, dtype=bool)
     keep[:1] = True
     np.not_equal(rows[1:], rows[:-1], out=keep[1:])

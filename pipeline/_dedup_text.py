@@ -103,15 +103,18 @@ def shingle_hashes(normal: str) -> np.ndarray:
         return np.zeros(0, dtype=np.uint64)
     forward, inverse = _powers(data.size + 1)
     prefix = np.zeros(data.size + 1, dtype=np.uint64)
-    np.cumsum(data.astype(np.uint64) * inverse[1 : data.size + 1], out=prefix[1:])
-    spaces = np.flatnonzero(data == 32)
+    # Array methods, not np.cumsum or np.flatnonzero: their Python wrappers
+    # cost more than the work on one text.
+    (data.astype(np.uint64) * inverse[1 : data.size + 1]).cumsum(out=prefix[1:])
+    spaces = (data == 32).nonzero()[0]
     starts = np.concatenate(([0], spaces + 1))
     ends = np.concatenate((spaces, [data.size]))
     if starts.size <= SHINGLE_WORDS:
         begin, end = starts[:1], ends[-1:]
     else:
         begin, end = starts[: -SHINGLE_WORDS + 1], ends[SHINGLE_WORDS - 1 :]
-    hashes = np.sort((prefix[end] - prefix[begin]) * forward[end])
+    hashes = (prefix[end] - prefix[begin]) * forward[end]
+    hashes.sort()
     # Distinct by sort and neighbour comparison: several times cheaper than
     # np.unique (hash based in numpy 2) on a few hundred values.
     distinct = np.empty(hashes.size, dtype=bool)
@@ -127,7 +130,8 @@ def minhash(hashes: np.ndarray) -> np.ndarray:
     mixed = np.multiply(_MIN_A[:, None], hashes[None, :])
     mixed += _MIN_B[:, None]
     # The shift is monotone, so it commutes with min: shift 32 minima, not 32 x n.
-    return ((mixed.min(axis=1) >> np.uint64(32)) & np.uint64(0xFFFF)).astype(np.uint16)
+    minima = np.minimum.reduce(mixed, axis=1)
+    return ((minima >> np.uint64(32)) & np.uint64(0xFFFF)).astype(np.uint16)
 
 
 def jaccard(matches: np.ndarray) -> np.ndarray:

@@ -149,7 +149,7 @@ def _verdict_for(
                 return verdict
     if rows.size and probe.terms.size:
         cosine = _cosine(columns, rows, probe.terms, probe.weights)
-        best = int(np.argmax(cosine))
+        best = int(cosine.argmax())
         if cosine[best] >= index.config.story_threshold:
             story_id = index._story(int(rows[best]))
     return DedupVerdict("unique", fingerprint, story_id, repeated_paragraphs_removed=removed)
@@ -178,7 +178,7 @@ def _duplicate_verdict(
                 "exact", fingerprint, index._story(first), index._ids[first], 1.0, removed
             )
     similarity = _overlap(index, rows, matches, probe, corrects)
-    best = int(np.argmax(similarity))
+    best = int(similarity.argmax())
     if similarity[best] < index.config.duplicate_threshold:
         return None
     row = int(rows[best])
@@ -198,7 +198,7 @@ def _overlap(
     # Most candidates (found by a story term) share no MinHash value: their
     # overlap is 0, and only the others need the arithmetic below.
     overlap = np.zeros(rows.size)
-    shared = np.flatnonzero(matches)
+    shared = matches.nonzero()[0]
     if shared.size:
         overlap[shared] = _overlap_of(index, rows[shared], matches[shared], probe, corrects)
     return overlap
@@ -217,7 +217,7 @@ def _overlap_of(
     overlap = np.where(small >= config.min_size_ratio * large, overlap, jaccard)
     # A correction may change the figures of what it corrects. Only rows that
     # would be duplicates need the (costlier) figure check.
-    near = np.flatnonzero(overlap >= config.duplicate_threshold)
+    near = (overlap >= config.duplicate_threshold).nonzero()[0]
     if near.size and not corrects:
         theirs = np.array([figures.unpack(index._figures[row]) for row in rows[near].tolist()])
         replaced = figures.too_many_replaced(theirs, probe.figures, config.number_tolerance)
