@@ -141,7 +141,7 @@ def _verdict_for(
         equal = columns["minhash"].take(rows, axis=0) == probe.minhash
         # Without a shared minimum (most articles) no row is the same text
         # and every overlap is 0: nothing to count.
-        if threshold <= 0 or equal.any():
+        if threshold <= 0 or np.count_nonzero(equal):
             verdict = _duplicate_verdict(
                 index, rows, equal.sum(axis=1), probe, corrects, removed, fingerprint
             )
@@ -244,7 +244,8 @@ def _cosine(
     table = _EMPTY_SLOTS.copy()
     table[slots] = terms
     theirs = columns["terms"].take(rows, axis=0)
-    if (table.take(slots) == terms).all():
+    # (ufuncs called directly: ndarray.all and .sum add Python wrappers)
+    if not np.count_nonzero(table.take(slots) != terms):
         table_weights = _NO_WEIGHTS.copy()
         table_weights[slots] = weights
         at = theirs & _SLOT_MASK
@@ -254,7 +255,7 @@ def _cosine(
         ours, our_weights = terms[order], weights[order]
         at = np.minimum(np.searchsorted(ours, theirs), ours.size - 1)
         matched = np.where(ours[at] == theirs, our_weights[at], np.float32(0))
-    return (WEIGHTS.take(columns["weights"].take(rows, axis=0)) * matched).sum(axis=1)
+    return np.add.reduce(WEIGHTS.take(columns["weights"].take(rows, axis=0)) * matched, axis=1)
 
 
 def origin_of(partition: int, offset: int) -> int:
@@ -349,7 +350,7 @@ def deduplicate(index: DedupIndex, article: Article, origin: int = 0) -> DedupRe
     # The entry _make_entry would build from the stored arrays (terms cut at
     # their count of non-zero ones, weights as their stored 255ths), made from
     # the lists at hand instead of converting the arrays back.
-    used = sum(1 for term in term_list if term)
+    used = len(term_list) - term_list.count(0)
     entry = IndexEntry(
         article_id=article.id,
         story_id=verdict.story_id,
