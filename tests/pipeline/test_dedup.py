@@ -70,6 +70,12 @@ def test_normalise_strips_case_markup_byline_dateline_and_punctuation() -> None:
     assert normalise("CORRECTED - Oil rose") == normalise("oil   ROSE!")
 
 
+def test_normalise_splits_ascii_and_other_texts_at_the_same_separators() -> None:
+    # ASCII texts take a bytes path; str.split also splits at \x1c-\x1f.
+    assert normalise("Oil\x1crose\x1f2 PCT.\x0bReuters") == "oil rose 2 pct"
+    assert normalise("Oil\x1crose\x1f2 PCT, caf\u00e9.\x0bReuters") == "oil rose 2 pct caf\u00e9"
+
+
 def test_normalise_keeps_reuters_company_markers_as_words() -> None:
     assert normalise("talks with <McDonnell Douglas Corp>") == "talks with mcdonnell douglas corp"
 
