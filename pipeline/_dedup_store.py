@@ -33,8 +33,9 @@ _MIN_BITS = 8
 _GROUP_BITS = 6  # buckets sharing one uint32 start (a lookup sums up to 63 counts)
 _GROUP = 1 << _GROUP_BITS
 _MIX = np.uint64(0x9E3779B97F4A7C15)
-_MIX_INT = int(_MIX)
-_LOW_64 = 0xFFFFFFFFFFFFFFFF
+# The mixing constant and 64-bit mask as Python ints (row_keys inlines salted_key).
+MIX = int(_MIX)
+LOW_64 = 0xFFFFFFFFFFFFFFFF
 
 
 def salted_keys(values: np.ndarray, salt: int | np.ndarray) -> np.ndarray:
@@ -46,15 +47,7 @@ def salted_keys(values: np.ndarray, salt: int | np.ndarray) -> np.ndarray:
 
 def salted_key(value: int, salt: int) -> int:
     """:func:`salted_keys` of one value, in plain Python (cheaper for one)."""
-    return (((value ^ (salt << 32)) * _MIX_INT) & _LOW_64) >> 32
-
-
-def salted_key_list(values: list[int], salts: list[int]) -> list[int]:
-    """:func:`salted_key` of each value with its salt (one function call for all)."""
-    return [
-        (((value ^ (salt << 32)) * _MIX_INT) & _LOW_64) >> 32
-        for value, salt in zip(values, salts, strict=True)
-    ]
+    return (((value ^ (salt << 32)) * MIX) & LOW_64) >> 32
 
 
 def _bits_for(postings: int) -> int:
