@@ -47,6 +47,7 @@ new version: the old entry is replaced, the story id is kept.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import cache
 
 import numpy as np
 
@@ -142,17 +143,40 @@ def _verdict_for(
         # Without a shared minimum (most articles) no row is the same text
         # and every overlap is 0: nothing to count.
         if threshold <= 0 or np.count_nonzero(equal):
-            verdict = _duplicate_verdict(
-                index, rows, equal.sum(axis=1), probe, corrects, removed, fingerprint
-            )
-            if verdict is not None:
-                return verdict
+            matches = equal.sum(axis=1)
+            # Most candidates share a minimum or two by chance (16-bit
+            # minima): too few for any of them to be a duplicate.
+            if int(matches.max()) >= _matches_needed(threshold, index.config.min_size_ratio):
+                verdict = _duplicate_verdict(
+                    index, rows, matches, probe, corrects, removed, fingerprint
+                )
+                if verdict is not None:
+                    return verdict
     if rows.size and probe.terms.size:
         cosine = _cosine(columns, rows, probe.terms, probe.weights)
         best = int(cosine.argmax())
         if cosine[best] >= index.config.story_threshold:
             story_id = index._story(int(rows[best]))
     return DedupVerdict("unique", fingerprint, story_id, repeated_paragraphs_removed=removed)
+
+
+@cache
+def _matches_needed(threshold: float, min_size_ratio: float) -> int:
+    """The fewest equal minima with which a row can be a duplicate (at most all: a copy).
+
+    The overlap estimate (:func:`_overlap_of`) grows with the Jaccard estimate
+    J and, where the smaller text has at least ``min_size_ratio`` of the
+    larger's shingles, with their size ratio: it is at most
+    J (1 + 1 / min_size_ratio) / (1 + J) there, and J elsewhere.
+    """
+    if min_size_ratio <= 0:
+        return 0  # no bound on the size ratio, so none on the overlap
+    for count in range(text.MINHASH_SIZE):
+        jaccard = float(text.jaccard(np.array([count]))[0])
+        bound = max(jaccard, min(1.0, jaccard * (1 + 1 / min_size_ratio) / (1 + jaccard)))
+        if bound + 1e-9 >= threshold:  # a margin for rounding in the row-wise arithmetic
+            return count
+    return text.MINHASH_SIZE
 
 
 def _duplicate_verdict(
