@@ -28,6 +28,10 @@ import numpy as np
 
 MASK_BITS = 128
 MASK_WORDS = MASK_BITS // 64  # each mask is stored as this many uint64 words
+# A CRC (unsigned) picks bit ``crc % MASK_BITS``: its low bits index a table of
+# the masks, cheaper than shifting a new int for every item.
+_LOW_BITS = MASK_BITS - 1
+_BIT = [1 << i for i in range(MASK_BITS)]
 KINDS = 4  # left, right, triple, value
 
 _TOKEN = re.compile(r"\d(?:[\d.,/\-]*\d)?|[A-Za-z]+")
@@ -152,6 +156,7 @@ def figure_masks(text: str) -> tuple[int, ...]:
     left = right = triple = value = 0
     last = len(tokens) - 1
     crc32 = zlib.crc32  # bound once: this loop runs for every figure of every article
+    bit = _BIT
     for i in found:
         token = tokens[i]
         previous = tokens[i - 1] if i else b"^"
@@ -165,7 +170,7 @@ def figure_masks(text: str) -> tuple[int, ...]:
         else:
             continue
         crc = crc32(figure)
-        value |= 1 << (crc % MASK_BITS)
+        value |= bit[crc & _LOW_BITS]
         # At either end of the text the neighbour is unknown, not a word: a
         # copy with a footer or a byline added has one there. Such a figure
         # gives only its inner side, so the added text is no replaced figure.
@@ -174,12 +179,12 @@ def figure_masks(text: str) -> tuple[int, ...]:
         if previous != b"^":
             before = _FIGURE_WORDS.get(previous, previous)
             pair = crc32(before + b" " + figure)
-            left |= 1 << (pair % MASK_BITS)
+            left |= bit[pair & _LOW_BITS]
         if following != b"$":
             after = b" " + _FIGURE_WORDS.get(following, following)
-            right |= 1 << (crc32(after, crc) % MASK_BITS)
+            right |= bit[crc32(after, crc) & _LOW_BITS]
             if previous != b"^":
-                triple |= 1 << (crc32(after, pair) % MASK_BITS)
+                triple |= bit[crc32(after, pair) & _LOW_BITS]
     return left, right, triple, value
 
 

@@ -19,7 +19,16 @@ import numpy as np
 from pipeline import _dedup_figures as figures
 from pipeline import _dedup_story_terms as story
 from pipeline import _dedup_text as text
-from pipeline._dedup_store import Blobs, Columns, Postings, Strings, salted_key, salted_keys
+from pipeline._dedup_store import (
+    LOW_64,
+    MIX,
+    Blobs,
+    Columns,
+    Postings,
+    Strings,
+    salted_key,
+    salted_keys,
+)
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # ``published`` is stored as int32 seconds from 2020 (1952 to 2088); a dead
@@ -31,7 +40,9 @@ _SALT_ID, _SALT_TERM = 1, 3  # band j uses salt 16 + j
 _BAND_SALTS = np.arange(16, 16 + text.BANDS, dtype=np.uint64)
 _POSTED_TERMS = 8  # story candidates come from each article's 8 rarest terms
 _PER_KEY = 16  # newest rows read per posting key (bounds work on common terms)
-_BAND_SALT_LIST = _BAND_SALTS.tolist()
+# The salts as salted_key applies them (shifted above the 32-bit value).
+_BAND_SALT_BITS = [salt << 32 for salt in _BAND_SALTS.tolist()]
+_TERM_SALT_BITS = _SALT_TERM << 32
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +114,12 @@ def quantised_steps(weights: list[float]) -> list[int]:
 
     ``round`` rounds half to even, as ``np.rint`` does.
     """
-    return [min(max(round(weight * _WEIGHT_STEPS), 0), _WEIGHT_STEPS) for weight in weights]
+    steps = [round(weight * _WEIGHT_STEPS) for weight in weights]
+    # An article's weights have unit norm, so they need no clamping (checked
+    # in two C-level calls); other values are clamped to the stored range.
+    if steps and (min(steps) < 0 or max(steps) > _WEIGHT_STEPS):
+        steps = [min(max(step, 0), _WEIGHT_STEPS) for step in steps]
+    return steps
 
 
 _NO_FIGURES = np.zeros(figures.KINDS * figures.MASK_WORDS, np.uint64)
@@ -146,13 +162,16 @@ def row_keys(shingles: int, minhash: list[int], terms: list[int]) -> list[int]:
     The same keys as :func:`band_keys` and :func:`term_keys` give a whole
     column (zero keys dropped), in plain Python for the few of one article.
     """
+    # salted_key written out: one comprehension per kind of key, no call per key.
     keys = []
     if shingles:
-        for band, salt in enumerate(_BAND_SALT_LIST):
-            keys.append(salted_key(minhash[2 * band] << 16 | minhash[2 * band + 1], salt))
-    for term in terms[:_POSTED_TERMS]:
-        if term:
-            keys.append(salted_key(term, _SALT_TERM))
+        keys = [
+            (((high << 16 | low) ^ salt) * MIX & LOW_64) >> 32
+            for high, low, salt in zip(minhash[0::2], minhash[1::2], _BAND_SALT_BITS, strict=True)
+        ]
+    keys += [
+        ((term ^ _TERM_SALT_BITS) * MIX & LOW_64) >> 32 for term in terms[:_POSTED_TERMS] if term
+    ]
     return [key for key in keys if key]
 
 

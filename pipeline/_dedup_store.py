@@ -33,8 +33,9 @@ _MIN_BITS = 8
 _GROUP_BITS = 6  # buckets sharing one uint32 start (a lookup sums up to 63 counts)
 _GROUP = 1 << _GROUP_BITS
 _MIX = np.uint64(0x9E3779B97F4A7C15)
-_MIX_INT = int(_MIX)
-_LOW_64 = 0xFFFFFFFFFFFFFFFF
+# The mixing constant and 64-bit mask as Python ints (row_keys inlines salted_key).
+MIX = int(_MIX)
+LOW_64 = 0xFFFFFFFFFFFFFFFF
 
 
 def salted_keys(values: np.ndarray, salt: int | np.ndarray) -> np.ndarray:
@@ -46,7 +47,7 @@ def salted_keys(values: np.ndarray, salt: int | np.ndarray) -> np.ndarray:
 
 def salted_key(value: int, salt: int) -> int:
     """:func:`salted_keys` of one value, in plain Python (cheaper for one)."""
-    return (((value ^ (salt << 32)) * _MIX_INT) & _LOW_64) >> 32
+    return (((value ^ (salt << 32)) * MIX) & LOW_64) >> 32
 
 
 def _bits_for(postings: int) -> int:
@@ -238,7 +239,7 @@ class Postings:
         lengths = right - left
         total = int(lengths.sum())
         if total:
-            offsets = np.repeat(left - np.cumsum(lengths) + lengths, lengths)
+            offsets = (left - lengths.cumsum() + lengths).repeat(lengths)
             found = self._rows_at(offsets + np.arange(total))
             if recent:
                 found = np.concatenate((found, np.array(recent, dtype=np.uint32)))
@@ -283,8 +284,9 @@ def _newest(rows: np.ndarray, starts: np.ndarray, keep: int) -> tuple[np.ndarray
 
 
 def _distinct(rows: np.ndarray) -> np.ndarray:
-    # np.unique's overhead dominates on the few hundred rows of one lookup.
-    rows = np.sort(rows)
+    # np.unique's overhead dominates on the few hundred rows of one lookup;
+    # the rows are the caller's own, so they are sorted in place.
+    rows.sort()
     keep = np.empty(rows.size, dtype=bool)
     keep[:1] = True
     np.not_equal(rows[1:], rows[:-1], out=keep[1:])

@@ -257,6 +257,8 @@ def story_terms(text: str) -> tuple[np.ndarray, np.ndarray]:
     ]
     # Heaviest first; a stable sort (reverse keeps the order of ties).
     weighted = sorted(scored, key=itemgetter(0), reverse=True)[:STORY_TERMS]
-    norm = math.sqrt(sum(weight * weight for weight, _ in weighted)) or 1.0
+    # A list, not a generator: the same sum in the same order, without a
+    # generator frame resumed per term.
+    norm = math.sqrt(sum([weight * weight for weight, _ in weighted])) or 1.0
     hashes = np.array([key for _, key in weighted], dtype=np.uint32)
     return hashes, np.array([weight / norm for weight, _ in weighted], dtype=np.float32)

@@ -35,12 +35,19 @@ _DATELINE = re.compile(
 _DATELINE_CUES = ("(Reuter", "(AP)", "(AFP)", "(UPI)")
 _CORRECTED = re.compile(r"^\W*(?:corrected|correction|refile|repeat)\W*[-:]\s*", re.IGNORECASE)
 _TRAILERS = frozenset(("reuter", "reuters", "ap", "afp"))
+_TRAILER_BYTES = frozenset(word.encode() for word in _TRAILERS)
 _PUNCTUATION = str.maketrans(
     {
         c: " "
         for c in string.punctuation
         + "\u201c\u201d\u2018\u2019\u00ab\u00bb\u2013\u2014\u2026\u2022\u00b7"
     }
+)
+# The same for an ASCII text as bytes (a 256-byte table translates several
+# times faster than str.translate's dict). str.split also splits at the
+# separators \x1c-\x1f, bytes.split does not: the table makes them spaces.
+_ASCII_PUNCTUATION = bytes(
+    0x20 if chr(c) in string.punctuation or 0x1C <= c <= 0x1F else c for c in range(256)
 )
 
 # Polynomial string hashing: the hash of any substring comes from two prefix
@@ -73,6 +80,11 @@ def normalise(text: str) -> str:
     if any(cue in text for cue in _DATELINE_CUES):
         text = _DATELINE.sub(" ", text)
     text = _CORRECTED.sub("", text.strip())
+    if text.isascii():
+        ascii_words = text.lower().encode().translate(_ASCII_PUNCTUATION).split()
+        if ascii_words and ascii_words[-1] in _TRAILER_BYTES:
+            ascii_words.pop()
+        return b" ".join(ascii_words).decode()
     # str.translate is several times faster than a regex substitution here.
     words = text.lower().translate(_PUNCTUATION).split()
     if words and words[-1] in _TRAILERS:
@@ -103,15 +115,18 @@ def shingle_hashes(normal: str) -> np.ndarray:
         return np.zeros(0, dtype=np.uint64)
     forward, inverse = _powers(data.size + 1)
     prefix = np.zeros(data.size + 1, dtype=np.uint64)
-    np.cumsum(data.astype(np.uint64) * inverse[1 : data.size + 1], out=prefix[1:])
-    spaces = np.flatnonzero(data == 32)
+    # Array methods, not np.cumsum or np.flatnonzero: their Python wrappers
+    # cost more than the work on one text.
+    (data.astype(np.uint64) * inverse[1 : data.size + 1]).cumsum(out=prefix[1:])
+    spaces = (data == 32).nonzero()[0]
     starts = np.concatenate(([0], spaces + 1))
     ends = np.concatenate((spaces, [data.size]))
     if starts.size <= SHINGLE_WORDS:
         begin, end = starts[:1], ends[-1:]
     else:
         begin, end = starts[: -SHINGLE_WORDS + 1], ends[SHINGLE_WORDS - 1 :]
-    hashes = np.sort((prefix[end] - prefix[begin]) * forward[end])
+    hashes = (prefix[end] - prefix[begin]) * forward[end]
+    hashes.sort()
     # Distinct by sort and neighbour comparison: several times cheaper than
     # np.unique (hash based in numpy 2) on a few hundred values.
     distinct = np.empty(hashes.size, dtype=bool)
@@ -127,7 +142,8 @@ def minhash(hashes: np.ndarray) -> np.ndarray:
     mixed = np.multiply(_MIN_A[:, None], hashes[None, :])
     mixed += _MIN_B[:, None]
     # The shift is monotone, so it commutes with min: shift 32 minima, not 32 x n.
-    return ((mixed.min(axis=1) >> np.uint64(32)) & np.uint64(0xFFFF)).astype(np.uint16)
+    minima = np.minimum.reduce(mixed, axis=1)
+    return ((minima >> np.uint64(32)) & np.uint64(0xFFFF)).astype(np.uint16)
 
 
 def jaccard(matches: np.ndarray) -> np.ndarray:

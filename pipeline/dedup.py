@@ -47,6 +47,7 @@ new version: the old entry is replaced, the story id is kept.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import cache
 
 import numpy as np
 
@@ -141,18 +142,41 @@ def _verdict_for(
         equal = columns["minhash"].take(rows, axis=0) == probe.minhash
         # Without a shared minimum (most articles) no row is the same text
         # and every overlap is 0: nothing to count.
-        if threshold <= 0 or equal.any():
-            verdict = _duplicate_verdict(
-                index, rows, equal.sum(axis=1), probe, corrects, removed, fingerprint
-            )
-            if verdict is not None:
-                return verdict
+        if threshold <= 0 or np.count_nonzero(equal):
+            matches = equal.sum(axis=1)
+            # Most candidates share a minimum or two by chance (16-bit
+            # minima): too few for any of them to be a duplicate.
+            if int(matches.max()) >= _matches_needed(threshold, index.config.min_size_ratio):
+                verdict = _duplicate_verdict(
+                    index, rows, matches, probe, corrects, removed, fingerprint
+                )
+                if verdict is not None:
+                    return verdict
     if rows.size and probe.terms.size:
         cosine = _cosine(columns, rows, probe.terms, probe.weights)
-        best = int(np.argmax(cosine))
+        best = int(cosine.argmax())
         if cosine[best] >= index.config.story_threshold:
             story_id = index._story(int(rows[best]))
     return DedupVerdict("unique", fingerprint, story_id, repeated_paragraphs_removed=removed)
+
+
+@cache
+def _matches_needed(threshold: float, min_size_ratio: float) -> int:
+    """The fewest equal minima with which a row can be a duplicate (at most all: a copy).
+
+    The overlap estimate (:func:`_overlap_of`) grows with the Jaccard estimate
+    J and, where the smaller text has at least ``min_size_ratio`` of the
+    larger's shingles, with their size ratio: it is at most
+    J (1 + 1 / min_size_ratio) / (1 + J) there, and J elsewhere.
+    """
+    if min_size_ratio <= 0:
+        return 0  # no bound on the size ratio, so none on the overlap
+    for count in range(text.MINHASH_SIZE):
+        jaccard = float(text.jaccard(np.array([count]))[0])
+        bound = max(jaccard, min(1.0, jaccard * (1 + 1 / min_size_ratio) / (1 + jaccard)))
+        if bound + 1e-9 >= threshold:  # a margin for rounding in the row-wise arithmetic
+            return count
+    return text.MINHASH_SIZE
 
 
 def _duplicate_verdict(
@@ -178,7 +202,7 @@ def _duplicate_verdict(
                 "exact", fingerprint, index._story(first), index._ids[first], 1.0, removed
             )
     similarity = _overlap(index, rows, matches, probe, corrects)
-    best = int(np.argmax(similarity))
+    best = int(similarity.argmax())
     if similarity[best] < index.config.duplicate_threshold:
         return None
     row = int(rows[best])
@@ -198,7 +222,7 @@ def _overlap(
     # Most candidates (found by a story term) share no MinHash value: their
     # overlap is 0, and only the others need the arithmetic below.
     overlap = np.zeros(rows.size)
-    shared = np.flatnonzero(matches)
+    shared = matches.nonzero()[0]
     if shared.size:
         overlap[shared] = _overlap_of(index, rows[shared], matches[shared], probe, corrects)
     return overlap
@@ -217,7 +241,7 @@ def _overlap_of(
     overlap = np.where(small >= config.min_size_ratio * large, overlap, jaccard)
     # A correction may change the figures of what it corrects. Only rows that
     # would be duplicates need the (costlier) figure check.
-    near = np.flatnonzero(overlap >= config.duplicate_threshold)
+    near = (overlap >= config.duplicate_threshold).nonzero()[0]
     if near.size and not corrects:
         theirs = np.array([figures.unpack(index._figures[row]) for row in rows[near].tolist()])
         replaced = figures.too_many_replaced(theirs, probe.figures, config.number_tolerance)
@@ -244,7 +268,8 @@ def _cosine(
     table = _EMPTY_SLOTS.copy()
     table[slots] = terms
     theirs = columns["terms"].take(rows, axis=0)
-    if (table.take(slots) == terms).all():
+    # (ufuncs called directly: ndarray.all and .sum add Python wrappers)
+    if not np.count_nonzero(table.take(slots) != terms):
         table_weights = _NO_WEIGHTS.copy()
         table_weights[slots] = weights
         at = theirs & _SLOT_MASK
@@ -254,7 +279,7 @@ def _cosine(
         ours, our_weights = terms[order], weights[order]
         at = np.minimum(np.searchsorted(ours, theirs), ours.size - 1)
         matched = np.where(ours[at] == theirs, our_weights[at], np.float32(0))
-    return (WEIGHTS.take(columns["weights"].take(rows, axis=0)) * matched).sum(axis=1)
+    return np.add.reduce(WEIGHTS.take(columns["weights"].take(rows, axis=0)) * matched, axis=1)
 
 
 def origin_of(partition: int, offset: int) -> int:
@@ -349,7 +374,7 @@ def deduplicate(index: DedupIndex, article: Article, origin: int = 0) -> DedupRe
     # The entry _make_entry would build from the stored arrays (terms cut at
     # their count of non-zero ones, weights as their stored 255ths), made from
     # the lists at hand instead of converting the arrays back.
-    used = sum(1 for term in term_list if term)
+    used = len(term_list) - term_list.count(0)
     entry = IndexEntry(
         article_id=article.id,
         story_id=verdict.story_id,

@@ -70,6 +70,12 @@ def test_normalise_strips_case_markup_byline_dateline_and_punctuation() -> None:
     assert normalise("CORRECTED - Oil rose") == normalise("oil   ROSE!")
 
 
+def test_normalise_splits_ascii_and_other_texts_at_the_same_separators() -> None:
+    # ASCII texts take a bytes path; str.split also splits at \x1c-\x1f.
+    assert normalise("Oil\x1crose\x1f2 PCT.\x0bReuters") == "oil rose 2 pct"
+    assert normalise("Oil\x1crose\x1f2 PCT, caf\u00e9.\x0bReuters") == "oil rose 2 pct caf\u00e9"
+
+
 def test_normalise_keeps_reuters_company_markers_as_words() -> None:
     assert normalise("talks with <McDonnell Douglas Corp>") == "talks with mcdonnell douglas corp"
 
@@ -532,6 +538,35 @@ def test_latest_survives_a_restore_and_only_moves_forward() -> None:
     assert restored.latest == T0 + timedelta(hours=10)
 
 
+
+
+@pytest.mark.parametrize(("threshold", "ratio"), [(0.6, 0.2), (0.3, 0.1), (0.9, 0.5), (0.6, 1.0)])
+def test_rows_with_fewer_equal_minima_than_needed_never_reach_the_threshold(
+    threshold: float, ratio: float
+) -> None:
+    # The duplicate check skips candidates below _matches_needed: none of
+    # them may score the threshold, whatever the sizes.
+    from pipeline import dedup
+
+    rng = np.random.default_rng(4)
+    index = DedupIndex(DedupConfig(duplicate_threshold=threshold, min_size_ratio=ratio))
+    ours = rng.integers(0, 1 << 16, 32).astype(np.uint16)
+    sizes = np.concatenate(([0, 1, 2], rng.integers(1, 3000, 600)))
+    matches = rng.integers(0, 33, sizes.size)
+    for n, (size, count) in enumerate(zip(sizes.tolist(), matches.tolist(), strict=True)):
+        minhash = ours.copy()
+        minhash[rng.choice(32, 32 - count, replace=False)] ^= 1
+        entry = IndexEntry(f"r{n}", f"r{n}", f"{n:016x}", T0, size, minhash=tuple(minhash.tolist()))
+        index.restore(entry)
+    needed = dedup._matches_needed(threshold, ratio)
+    rows = np.arange(sizes.size)
+    for shingles in (1, 5, 50, 300, 3000):
+        probe = dedup._Probe(1, shingles, ours, np.zeros(0, np.uint32), np.zeros(0, np.float32), "")
+        overlap = dedup._overlap(index, rows, matches, probe, corrects=True)
+        assert not (overlap[matches < needed] >= threshold).any()
+    # The bound is tight enough to matter: at the default, 4 of 32 minima can
+    # be a duplicate of a much longer text, 3 cannot.
+    assert dedup._matches_needed(0.6, 0.2) == 4
 
 
 def test_cosine_by_binary_search_equals_the_full_term_comparison() -> None:

@@ -52,3 +52,10 @@ def test_quantised_steps_in_python_equal_the_array_rounding() -> None:
     )
     array_rounding = np.clip(np.rint(weights.astype(np.float64) * 255), 0, 255).astype(np.uint8)
     assert dedup_index.quantised_steps(weights.tolist()) == array_rounding.tolist()
+
+
+def test_quantised_steps_clamp_weights_outside_zero_to_one() -> None:
+    # An article's weights never leave 0..1 (the unclamped path); a
+    # hand-made or damaged entry may, and is stored at the nearest step.
+    assert dedup_index.quantised_steps([1.5, -0.2, 0.5, 1.0]) == [255, 0, 128, 255]
+    assert dedup_index.quantised_steps([]) == []
