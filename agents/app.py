@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import defaultdict
 from collections.abc import Mapping
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
@@ -100,6 +101,47 @@ def leave_group_from_any_generation(coordinator: GroupCoordinator) -> None:
 
 
 class _Consumer(faust_aiokafka.Consumer):
+    """Faust's consumer, never committing over a record it handed on and nobody acked.
+
+    Faust commits the run of acked offsets that follows the committed one, but
+    lets that run start one offset later (``Consumer._new_offset`` allows for a
+    transaction marker there, which is never handed on). A record handed to the
+    streams at exactly that offset and lost before an agent acked it was then
+    committed over, unprocessed. Here the consumer remembers which offsets it
+    handed on since the last commit and holds the commit at such a record
+    instead; the partition then stalls, and the stall watch (``agents/lag.py``)
+    fetches it again. Records missing further on already stop Faust's run.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._handed_on: dict[Any, set[int]] = defaultdict(set)
+        hand_on = self.callback
+
+        async def hand_on_and_remember(message: Any) -> None:
+            self._handed_on[message.tp].add(message.offset)
+            await hand_on(message)
+
+        self.callback = hand_on_and_remember
+
+    def _new_offset(self, tp: Any) -> int | None:
+        handed = self._handed_on.get(tp)
+        acked = self._acked[tp]
+        if handed and acked:
+            committed = self._committed_offset[tp]
+            head = committed if committed is not None else min(handed)
+            if head in handed and min(acked) > head:
+                return None  # handed on, never acked: not to be committed over
+        offset: int | None = super()._new_offset(tp)
+        if offset is not None and handed:
+            handed.difference_update([o for o in handed if o < offset])
+        return offset
+
+    async def on_partitions_revoked(self, revoked: set[Any]) -> None:
+        for tp in revoked:
+            self._handed_on.pop(tp, None)
+        await super().on_partitions_revoked(revoked)
+
     def _new_consumer_thread(self) -> faust_aiokafka.AIOKafkaConsumerThread:
         return _ConsumerThread(self, loop=self.loop, beacon=self.beacon)
 

@@ -1,0 +1,68 @@
+"""agents/app.py: the consumer never commits over a record it handed on and nobody acked.
+
+Faust's commit arithmetic runs on a consumer built without a broker: only the
+bookkeeping fields ``_new_offset`` reads are set.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from typing import Any
+
+from faust.types import TP as TopicPartition
+from intervaltree import IntervalTree
+
+from agents.app import _Consumer
+
+TP = TopicPartition("raw", 0)
+
+
+def consumer(committed: int | None, acked: list[int], handed: list[int]) -> Any:
+    c = object.__new__(_Consumer)
+    c._committed_offset = defaultdict(lambda: None, {TP: committed})
+    c._acked = defaultdict(list, {TP: list(acked)})
+    c._acked_index = defaultdict(set, {TP: set(acked)})
+    c._gap = defaultdict(IntervalTree)
+    c._handed_on = defaultdict(set, {TP: set(handed)})
+    return c
+
+
+def test_faust_alone_commits_over_one_missing_offset_after_the_committed_one() -> None:
+    # The arithmetic this guards against: offset 10 never acked, 11-12 acked.
+    c = consumer(10, [11, 12], handed=[])
+    assert c._new_offset(TP) == 13  # nothing handed on at 10: a transaction marker
+
+
+def test_a_handed_on_record_nobody_acked_holds_the_commit() -> None:
+    c = consumer(10, [11, 12], handed=[10, 11, 12])
+    assert c._new_offset(TP) is None
+    c._acked[TP].insert(0, 10)  # acked after all (fetched again and processed)
+    c._acked_index[TP].add(10)
+    assert c._new_offset(TP) == 13
+    assert c._handed_on[TP] == set()  # forgotten once committed
+
+
+def test_without_a_commit_the_first_offset_handed_on_is_the_head() -> None:
+    assert consumer(None, [1, 2], handed=[0, 1, 2])._new_offset(TP) is None
+    assert consumer(None, [0, 1, 2], handed=[0, 1, 2])._new_offset(TP) == 3
+
+
+def test_later_holes_are_left_to_faust() -> None:
+    # Faust commits the run that starts at the committed offset and stops at a hole.
+    c = consumer(10, [10, 11, 13], handed=[10, 11, 12, 13])
+    assert c._new_offset(TP) == 12
+    assert c._handed_on[TP] == {12, 13}
+
+
+def test_handed_on_offsets_of_revoked_partitions_are_forgotten(monkeypatch) -> None:
+    c = consumer(10, [], handed=[10, 11])
+    revoked: list[Any] = []
+
+    async def faust_revoke(self: Any, partitions: set[Any]) -> None:
+        revoked.append(partitions)
+
+    monkeypatch.setattr("faust.transport.drivers.aiokafka.Consumer.on_partitions_revoked",
+                        faust_revoke)
+    asyncio.run(c.on_partitions_revoked({TP}))
+    assert TP not in c._handed_on and revoked == [{TP}]
