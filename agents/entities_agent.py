@@ -133,8 +133,8 @@ def register(ctx: Context) -> Any:
         # process: awaiting each batch before taking the next kept the model
         # busy only part of the time (pipeline 105 articles/s against 154 for
         # the model alone).
-        in_flight: deque[asyncio.Task[None]] = deque()
-        held: deque[HeldEvent] = deque()  # the first record of each batch in flight
+        # Each batch in flight, as its first record and the task finishing it.
+        in_flight: deque[HeldEvent] = deque()
         try:
             async for events in stream.take_events(settings.batch_size,
                                                    settings.batch_timeout):
@@ -148,26 +148,24 @@ def register(ctx: Context) -> Any:
                 # again on restart.
                 for event in batch:
                     event.message.incref()
-                earlier = in_flight[-1] if in_flight else None
-                task = asyncio.ensure_future(finish(stream, batch, earlier))
-                in_flight.append(task)
+                earlier = in_flight[-1].task if in_flight else None
                 first = batch[0].message
-                held.append(HeldEvent(first.topic, first.partition, first.offset,
-                                      time.monotonic(), task))
+                in_flight.append(HeldEvent(
+                    first.topic, first.partition, first.offset, time.monotonic(),
+                    asyncio.ensure_future(finish(stream, batch, earlier))))
                 while in_flight and (len(in_flight) > settings.entity_workers
-                                     or in_flight[0].done()):
-                    held.popleft()
-                    await in_flight.popleft()  # re-raises what went wrong
+                                     or in_flight[0].task.done()):
+                    await in_flight.popleft().task  # re-raises what went wrong
                 # The oldest unfinished batch, for the stall watch (agents/lag.py).
-                if held:
-                    ctx.held[STAGE] = held[0]
+                if in_flight:
+                    ctx.held[STAGE] = in_flight[0]
                 else:
                     ctx.held.pop(STAGE, None)
         finally:
             # Stopped (or failed): unfinished batches stay unacked, so they
             # are not committed and the next worker tags them again.
-            for task in in_flight:
-                task.cancel()
+            for held in in_flight:
+                held.task.cancel()
             ctx.held.pop(STAGE, None)
 
     return entities_agent

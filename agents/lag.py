@@ -171,12 +171,17 @@ def _fetch_state(consumer: Any, tp: Any) -> str:
             f"paused {state._paused}, highwater {state.highwater}, fetched and held {fetched}")
 
 
+def holders(held: Mapping[str, HeldEvent], tp: Any) -> list[tuple[str, HeldEvent]]:
+    """The stages working on a record of ``tp`` (a finished batch task holds nothing)."""
+    return [(stage, event) for stage, event in sorted(held.items())
+            if (event.topic, event.partition) == (tp.topic, tp.partition)
+            and not (event.task is not None and event.task.done())]
+
+
 def held_records(held: Mapping[str, HeldEvent], tp: Any, now: float) -> str:
     """Which agents hold a record of ``tp``, which, and for how long."""
     holding = [f"{stage} holds offset {event.offset} for {now - event.since:.0f} s"
-               for stage, event in sorted(held.items())
-               if (event.topic, event.partition) == (tp.topic, tp.partition)
-               and not (event.task is not None and event.task.done())]
+               for stage, event in holders(held, tp)]
     return "; ".join(holding) or "no agent holds a record of it"
 
 
@@ -260,10 +265,8 @@ def register(ctx: Context) -> Any:
             log.warning("%s[%d]: %d records waiting and no commit for %.0f s (%s; %s)",
                         tp.topic, tp.partition, lags[tp], stalls.after,
                         consumer_state(consumer, tp), held_records(ctx.held, tp, now))
-            for stage, event in sorted(ctx.held.items()):
-                if ((event.topic, event.partition) == (tp.topic, tp.partition)
-                        and event.task is not None and not event.task.done()
-                        and now - event.since >= stalls.after):
+            for stage, event in holders(ctx.held, tp):
+                if event.task is not None and now - event.since >= stalls.after:
                     log.warning("%s has held %s[%d]@%d for %.0f s, at:\n%s", stage,
                                 event.topic, event.partition, event.offset,
                                 now - event.since, task_stack(event.task))
