@@ -20,13 +20,12 @@ from pipeline import _dedup_figures as figures
 from pipeline import _dedup_story_terms as story
 from pipeline import _dedup_text as text
 from pipeline._dedup_store import (
-    LOW_64,
-    MIX,
     Blobs,
     Columns,
     Postings,
     Strings,
     salted_key,
+    salted_key_list,
     salted_keys,
 )
 
@@ -40,9 +39,7 @@ _SALT_ID, _SALT_TERM = 1, 3  # band j uses salt 16 + j
 _BAND_SALTS = np.arange(16, 16 + text.BANDS, dtype=np.uint64)
 _POSTED_TERMS = 8  # story candidates come from each article's 8 rarest terms
 _PER_KEY = 16  # newest rows read per posting key (bounds work on common terms)
-# The salts as salted_key applies them (shifted above the 32-bit value).
-_BAND_SALT_BITS = [salt << 32 for salt in _BAND_SALTS.tolist()]
-_TERM_SALT_BITS = _SALT_TERM << 32
+_BAND_SALT_LIST = _BAND_SALTS.tolist()
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,16 +159,12 @@ def row_keys(shingles: int, minhash: list[int], terms: list[int]) -> list[int]:
     The same keys as :func:`band_keys` and :func:`term_keys` give a whole
     column (zero keys dropped), in plain Python for the few of one article.
     """
-    # salted_key written out: one comprehension per kind of key, no call per key.
     keys = []
     if shingles:
-        keys = [
-            (((high << 16 | low) ^ salt) * MIX & LOW_64) >> 32
-            for high, low, salt in zip(minhash[0::2], minhash[1::2], _BAND_SALT_BITS, strict=True)
-        ]
-    keys += [
-        ((term ^ _TERM_SALT_BITS) * MIX & LOW_64) >> 32 for term in terms[:_POSTED_TERMS] if term
-    ]
+        bands = [high << 16 | low for high, low in zip(minhash[0::2], minhash[1::2], strict=True)]
+        keys = salted_key_list(bands, _BAND_SALT_LIST)
+    posted = [term for term in terms[:_POSTED_TERMS] if term]
+    keys += salted_key_list(posted, [_SALT_TERM] * len(posted))
     return [key for key in keys if key]
 
 
