@@ -25,7 +25,6 @@ from typing import NamedTuple
 
 from pipeline import _entities_gazetteer as gazetteer
 from pipeline import _entities_rules as rules
-from pipeline._entities_geo import english_words
 from pipeline._entities_rules import Span
 
 _MAX_GAP = 5  # tokens between two names of one chain ("area of Nirkh district ,")
@@ -202,7 +201,7 @@ def _names(tokens: rules.Tokens, spans: list[Span]) -> list[_Name]:
     starts = {i: k for k, i in enumerate(tokens.idx)}
     names: list[_Name] = []
     taken = bytearray(tokens.count)
-    english = english_words()
+    english = gazetteer.english_words()
     for span in spans:
         first = starts.get(span.start)
         if first is None:

@@ -209,13 +209,10 @@ def _district_names(countries: Collection[str], places: Collection[str]) -> list
                 continue
             code = row[2][:2]
             primary = _district_key(row[0])
-            keys = {primary, _ARTICLE.sub("", primary)}
-            own = _bigrams(primary)
-            for alternative in row[5].split("|"):
-                if alternative.isascii() and alternative[:1].isupper():
-                    key = _district_key(alternative)
-                    if _dice(_bigrams(key), own) >= _SPELLING_SIMILARITY:
-                        keys.add(key)
+            alternatives = [
+                _district_key(a) for a in row[5].split("|") if a.isascii() and a[:1].isupper()
+            ]
+            keys = {primary, _ARTICLE.sub("", primary)} | _transliterations(alternatives, primary)
             for key in keys:
                 if (
                     len(key) > 3
@@ -250,6 +247,12 @@ def _alternative_keys(names: list[str], primary: str, population: int) -> set[st
     } - {primary, ""}
     if population >= _ALIAS_POPULATION:
         return keys
+    return _transliterations(keys, primary)
+
+
+def _transliterations(keys: Collection[str], primary: str) -> set[str]:
+    # The keys spelt like ``primary`` ("Svitlodarsk" for "Svetlodarsk", not
+    # "Kashmir" for "Cashmere").
     own = _bigrams(primary)
     return {k for k in keys if _dice(_bigrams(k), own) >= _SPELLING_SIMILARITY}
 

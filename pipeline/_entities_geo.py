@@ -295,7 +295,7 @@ def spelling_scores(text: str) -> Scores:
     # Last resort: the capitalised words that are no English word still look
     # like the places of one country ("Shyamarghat", "Kalynove-Borshchuvate"),
     # read together as one guess; an acronym or "Federation" says nothing.
-    known = english_words()
+    known = gazetteer.english_words()
     words = [
         w
         for w in _CAPITALISED.findall(text)
@@ -307,8 +307,6 @@ def spelling_scores(text: str) -> Scores:
         scores[guess[0]] += _FALLBACK_WEIGHT * guess[1]
     return scores
 
-
-english_words = gazetteer.english_words
 
 
 def best_country(scores: Scores, entities: list[Entity]) -> str | None:

@@ -56,7 +56,7 @@ def warm_up() -> None:
     """
     _nlp()
     gazetteer.warm_up()
-    geo.english_words()
+    gazetteer.english_words()
 
 
 def tag_entities(article: Article) -> TaggedEntities:
