@@ -1,4 +1,4 @@
-"""Build the de-duplication and story pair files (and the shipped IDF table).
+"""Build the de-duplication and story pair files.
 
 Reads the read-only evaluation data (``WIREWATCH_EVAL_DIR`` or ../shared/eval)
 and writes JSONL pair files ``{"id", "text1", "text2", "label"}``:
@@ -16,8 +16,8 @@ and writes JSONL pair files ``{"id", "text1", "text2", "label"}``:
   articles from different pages (label 1) against articles on other incidents
   in the same state and month (label 0), split in halves by incident id.
 
-Usage: ``python -m evaluate.build_dedup_pairs --out /tmp/wirewatch_pairs``;
-``--idf pipeline/_dedup_idf.bin`` regenerates the shipped IDF table.
+Usage: ``python -m evaluate.build_dedup_pairs --out /tmp/wirewatch_pairs``
+(the shipped IDF table comes from ``python -m evaluate.build_story_idf``).
 """
 
 from __future__ import annotations
@@ -32,10 +32,6 @@ import random
 import re
 import sys
 from pathlib import Path
-
-import numpy as np
-
-from pipeline._dedup_story_terms import term_hash
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z'\-]+|\d+")
 _BOILERPLATE = (
@@ -345,18 +341,6 @@ def gva_pairs(folder: Path, rng: random.Random, cap: int) -> tuple[list[dict], l
     return split["dev"], split["test"]
 
 
-def write_idf(rows: list[dict], path: Path) -> None:
-    """Write the shipped document-frequency table (terms in >= 2 Reuters articles)."""
-    df: collections.Counter[int] = collections.Counter()
-    for row in rows:
-        df.update({term_hash(w) for w in _WORD.findall(f"{row['title']} {row['body']}")})
-    kept = sorted((h, min(c, 65535)) for h, c in df.items() if c >= 2)
-    hashes = np.array([h for h, _ in kept], dtype="<u4")
-    counts = np.array([c for _, c in kept], dtype="<u2")
-    header = np.array([len(rows), len(kept)], dtype="<u4")
-    path.write_bytes(header.tobytes() + hashes.tobytes() + counts.tobytes())
-
-
 def _write(path: Path, pairs: list[dict]) -> None:
     with path.open("w", encoding="utf-8") as handle:
         for pair in pairs:
@@ -372,14 +356,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=3)
     parser.add_argument("--per-kind", type=int, default=250, help="perturbed pairs per kind")
     parser.add_argument("--gva-cap", type=int, default=3, help="pairs per incident / group")
-    parser.add_argument("--idf", type=Path, help="also write the IDF table here")
     args = parser.parse_args(argv)
     folder = eval_dir()
     rng = random.Random(args.seed)
     reuters = _reuters(folder)
-    if args.idf:
-        write_idf(reuters, args.idf)
-        print(f"{args.idf}: {args.idf.stat().st_size} bytes")
     args.out.mkdir(parents=True, exist_ok=True)
     _write(args.out / "dedup_reuters.jsonl", reuters_pairs(reuters, rng, args.per_kind))
     _write(args.out / "dedup_headlines.jsonl", headline_pairs(reuters, 5000))

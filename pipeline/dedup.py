@@ -21,7 +21,8 @@ of what the stage has already seen and returns the cleaned article, its
   different report. A story marked as a correction ("CORRECTED - ...") may
   change figures: it replaces the story it corrects.
 - **Stories**: tf-idf cosine over the top name-like terms (capitalised words
-  and numbers; IDF derived from Reuters-21578 and shipped as a small table).
+  and numbers; IDF from news document frequencies shipped as a small table,
+  see :mod:`pipeline._dedup_story_terms`).
   An article joins the story of its most similar indexed article above
   ``story_threshold``; otherwise it starts a story named after its own id.
 
