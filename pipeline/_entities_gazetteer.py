@@ -318,7 +318,7 @@ def _trigrams(key: str) -> list[str]:
 
 
 def country_by_spelling(name: str) -> tuple[str, float] | None:
-    """The country whose town names ``name`` looks most like, and the model's probability.
+    """The country whose town names the words of ``name`` look most like, and the model's probability.
 
     Example:
         >>> country_by_spelling("Kalynove-Borshchuvate")[0]
@@ -327,7 +327,9 @@ def country_by_spelling(name: str) -> tuple[str, float] | None:
     import numpy as np
 
     grams, countries, log_likelihood, log_prior = _spelling_model()
-    rows = [grams[g] for g in _trigrams(fold(name)) if g in grams]
+    # Each word is read with its own edges ("^ta", "la$"): trigrams across
+    # the gap of two names ("a t" of "Kayma Tawila") belong to no name.
+    rows = [grams[g] for word in fold(name).split() for g in _trigrams(word) if g in grams]
     if len(rows) < _SPELLING_MIN_TRIGRAMS:
         return None
     scores = log_likelihood[rows].sum(axis=0) + log_prior

@@ -104,7 +104,8 @@ _NOT_A_PLACE_AFTER = {"dollar", "dollars", "cocktail", "cocktails"}
 _ADJECTIVAL = {"US", "U.S.", "UK", "U.K.", "EU"}
 # "al-Hasakeh", "ar-Raqqa": a name though it starts in lower case.
 _ARABIC_NAME = re.compile(r"^(al|el|as|ash|ad|an|ar|at|az)-[A-Z]")
-_CAPITALISED = re.compile(r"\b[A-Z][a-z]+")
+# "KwaDwesi", "McAllen": one name with capitals inside.
+_CAPITALISED = re.compile(r"\b[A-Z][a-z]+(?:[A-Z][a-z]+)*")
 
 
 Scores = defaultdict[str, float]  # country code -> weight of evidence

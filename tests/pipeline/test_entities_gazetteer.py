@@ -79,6 +79,13 @@ def test_country_by_spelling() -> None:
     assert gazetteer.country_by_spelling("RU") is None
 
 
+def test_spelling_reads_each_word_with_its_own_edges() -> None:
+    # Read as one string, the gaps between the names ("r a", "i c") made
+    # them look like towns of Pakistan and Spain; word by word they are Indian.
+    assert gazetteer.country_by_spelling("Jadavpur Abhijit Chakraborti")[0] == "IN"
+    assert gazetteer.country_by_spelling("Hazare Jantar Mantar")[0] == "IN"
+
+
 def test_a_province_beside_the_place_says_which_one() -> None:
     body = "Journalists protested in Hyderabad city (Hyderabad, Sindh) against an arrest."
     assert _country(body) == "PK"

@@ -38,6 +38,14 @@ def test_last_resort_spelling_reads_only_words_that_are_not_english() -> None:
     assert max(guess, key=guess.__getitem__) == "UA"
 
 
+def test_a_name_with_a_capital_inside_is_one_word() -> None:
+    assert geo._CAPITALISED.findall("Residents of KwaDwesi and McAllen.") == [
+        "Residents",
+        "KwaDwesi",
+        "McAllen",
+    ]
+
+
 def test_an_ambiguous_place_follows_the_votes_of_the_article() -> None:
     # Hyderabad is in India and in Pakistan; a vote for Pakistan (Sindh named
     # beside it) decides, and without votes the larger one wins.
