@@ -309,7 +309,6 @@ def spelling_scores(text: str) -> Scores:
     return scores
 
 
-
 def best_country(scores: Scores, entities: list[Entity]) -> str | None:
     """The country with the most evidence; ties go to the one named first."""
     if not scores:
