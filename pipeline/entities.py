@@ -159,7 +159,8 @@ def _tag_doc(doc: Any, text: str, headline_end: int) -> TaggedEntities:
     }
     regions = geo.region_votes(tokens, spans)
     context = set(scores) | geo.named_countries(voters)
-    places = geo.resolve_places(loc_names, context, regions, voters)
+    areas = geo.area_names(doc, spans, names)
+    places = geo.resolve_places(loc_names, context, regions, voters, areas)
     for code, count in regions.items():
         scores[code] += geo.REGION_WEIGHT * count
     # Names that locate one place together ("Shahdara, Lahore") are read in

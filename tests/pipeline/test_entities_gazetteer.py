@@ -193,3 +193,15 @@ def test_a_foreign_force_counts_less_than_the_place() -> None:
     # One nationality word of an actor ("Indian forces") is outweighed by a
     # nationality word of the place's people.
     assert _country("Indian forces fired at Nepali protesters.") == "NP"
+
+
+def test_a_name_called_a_district_is_read_as_one() -> None:
+    # Zari is a town in Poland and a district of Afghanistan; Dang a village
+    # in Vietnam and a district of Nepal and of India.
+    assert _countries("Zari") == {"PL"}
+    assert {p.country for p in gazetteer.candidates("Zari", area=True)} == {"AF"}
+    assert {p.country for p in gazetteer.candidates("Dang district", loose=True)} == {"IN", "NP"}
+    assert _country("Nine soldiers were killed in Zari district.") == "AF"
+    assert _country("Nine soldiers were killed in Zari.") == "PL"
+    # A name with no district reading keeps its other readings.
+    assert {p.country for p in gazetteer.candidates("Lahore", area=True)} == {"PK"}
