@@ -100,6 +100,10 @@ _GENERIC_WORDS = rules.ORGANISATION_HEADS | {
 # A place across a border or of origin ("from Pakistan") says little of
 # where the event was (0.25 chosen on the even half of acled.dev).
 _BEYOND_WEIGHT = 0.25
+# A town's reading counts in full from 100,000 people (log10 5) and at least
+# 0.3 (both chosen on the even half of acled.dev).
+_SURE_PLAUSIBILITY = 5.0
+_VILLAGE_WEIGHT = 0.3
 _BEYOND_BEFORE = frozenset({"from", "bordering"})
 _NOT_A_PLACE_AFTER = {"dollar", "dollars", "cocktail", "cocktails"}
 _ADJECTIVAL = {"US", "U.S.", "UK", "U.K.", "EU"}
@@ -183,6 +187,20 @@ def place_weight(doc: Any, span: Span, surface: str, headline_end: int) -> float
     if surface in _ADJECTIVAL and following.is_lower and following.is_alpha:
         return weight * _DEMONYM_WEIGHT
     return weight
+
+
+def reading_weight(place: gazetteer.Place) -> float:
+    """How much a place's reading is worth: full for a province or a town of 100,000, less for a village.
+
+    Example:
+        >>> round(reading_weight(gazetteer.Place("FR", "city", 1000)), 1)
+        0.6
+    """
+    # A village of the tables ("Tur", "Keri") is often the namesake of a
+    # place they lack; districts and provinces are what the text says they are.
+    if place.kind != "city":
+        return 1.0
+    return max(_VILLAGE_WEIGHT, min(1.0, gazetteer.plausibility(place) / _SURE_PLAUSIBILITY))
 
 
 def _beyond(doc: Any, start: int, end: int) -> bool:
