@@ -47,6 +47,17 @@ _ACTOR_NOUNS = frozenset(
         "navy",
         "artillery",
         "airstrikes",
+        # "Indian nationals", "a Chinese firm", "the Saudi embassy": people
+        # and bodies from abroad, in the country of the event.
+        "nationals",
+        "citizens",
+        "firm",
+        "firms",
+        "company",
+        "companies",
+        "owned",
+        "investors",
+        "embassy",
     }
 )
 _FALLBACK_WEIGHT = 0.3

@@ -115,3 +115,15 @@ def test_a_nationality_outweighs_a_foreign_village_of_the_same_name() -> None:
         id="t", source="test", headline="", body=body, published_at=now, received_at=now
     )
     assert tag_entities(article).country == "SD"
+
+
+def test_nationals_and_firms_from_abroad_count_less_than_the_place() -> None:
+    import spacy
+
+    from pipeline import _entities_rules as rules
+
+    nlp = spacy.blank("en")
+    text = "Indian nationals attacked Nepalese police."
+    doc = nlp(text)
+    scores = geo.evidence(rules.Tokens(doc, text), text, [], 0)
+    assert scores["NP"] > scores["IN"] > 0
