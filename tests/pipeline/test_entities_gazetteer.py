@@ -79,6 +79,11 @@ def test_country_by_spelling() -> None:
     assert gazetteer.country_by_spelling("RU") is None
 
 
+def test_spelling_learns_province_names_too() -> None:
+    # Without the provinces ("Madhesh", "Koshi") these read as Indian.
+    assert gazetteer.country_by_spelling("Madheshi Jaleshwor")[0] == "NP"
+
+
 def test_spelling_reads_each_word_with_its_own_edges() -> None:
     # Read as one string, the gaps between the names ("r a", "i c") made
     # them look like towns of Pakistan and Spain; word by word they are Indian.
