@@ -99,8 +99,6 @@ AREA_NOUNS = frozenset(
         "county",
         "municipality",
         "prefecture",
-        "department",
-        "division",
         "upazila",
         "upazilla",
         "tehsil",
@@ -424,7 +422,14 @@ def candidates(name: str, loose: bool = False, area: bool = False) -> list[Place
     countries, places, capitals, areas = _tables()
     key = fold(name)
     if area:
-        readings = [p for p in candidates(name) if p.kind in _AREA_KINDS] + areas.get(key, [])
+        # A town as large as a district is often its seat and namesake
+        # ("Poonch", whose district GeoNames spells "Punch"): the district
+        # is meant, at the town's point.
+        readings = [
+            p if p.kind in _AREA_KINDS else replace(p, kind="district")
+            for p in candidates(name)
+            if p.kind in _AREA_KINDS or p.population >= DISTRICT_POPULATION
+        ] + areas.get(key, [])
         if readings:
             return sorted(readings, key=lambda p: -p.population)
     if loose and key not in countries and key not in places:

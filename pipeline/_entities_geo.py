@@ -257,7 +257,10 @@ def region_votes(tokens: rules.Tokens, spans: list[Span]) -> Counter[str]:
             continue
         pair = f"{word} {words[i + 1]}" if i + 1 < len(words) and _titled(words[i + 1]) else ""
         for name in (word, pair) if pair else (word,):
-            readings = gazetteer.candidates(name)
+            # "in Ngao district": the district, not a namesake town.
+            after = i + len(name.split())
+            area = after < len(words) and words[after].lower() in gazetteer.AREA_NOUNS
+            readings = gazetteer.candidates(name, area=area)
             countries = {p.country for p in readings}
             if len(countries) == 1 and any(_region(p, name) for p in readings):
                 votes.update(countries)
@@ -324,23 +327,25 @@ def fallback_scores(doc: Any, text: str, spans: list[Span]) -> Scores:
     # No place and no nationality word: the model may have called a place a
     # person or an organisation, or missed it; try those names and capitalised
     # words against the gazetteer, weakly.
-    names = [(text[s.start : s.end], _FALLBACK_POPULATION) for s in spans if s.label != "LOC"]
+    names = [
+        (text[s.start : s.end], _FALLBACK_POPULATION, False) for s in spans if s.label != "LOC"
+    ]
     words = list(doc)
     for i, token in enumerate(words):
         if not token.is_title:
             continue
         if not token.is_sent_start and not token.is_stop:
-            names.append((token.text, _FALLBACK_WORD_POPULATION))
+            names.append((token.text, _FALLBACK_WORD_POPULATION, False))
         # "Nakhon Ratchasima villagers", "in Phimai district".
         if i + 1 < len(words) and words[i + 1].is_title:
-            names.append((doc[i : i + 2].text, 0))
+            names.append((doc[i : i + 2].text, 0, False))
         if i + 1 < len(words) and words[i + 1].lower_ in _PLACE_NOUNS:
-            names.append((token.text, 0))
+            names.append((token.text, 0, words[i + 1].lower_ in gazetteer.AREA_NOUNS))
     scores: Scores = defaultdict(float)
-    for name, population in names:
+    for name, population, area in names:
         if name.lower() in _GENERIC_WORDS:
             continue
-        place = gazetteer.resolve(name, ())
+        place = gazetteer.resolve(name, (), area=area)
         if place is not None and place.population >= population:
             scores[place.country] += _FALLBACK_WEIGHT
     if not scores:

@@ -201,12 +201,15 @@ def test_a_foreign_force_counts_less_than_the_place() -> None:
 
 
 def test_a_name_called_a_district_is_read_as_one() -> None:
-    # Zari is a town in Poland and a district of Afghanistan; Dang a village
-    # in Vietnam and a district of Nepal and of India.
-    assert _countries("Zari") == {"PL"}
-    assert {p.country for p in gazetteer.candidates("Zari", area=True)} == {"AF"}
+    # Ngao is a town in Congo and a district of Thailand; Dang a village in
+    # Vietnam and a district of Nepal and of India; Zari a town of 39,000 in
+    # Poland (large enough to be a district's seat) and a district of Afghanistan.
+    assert _countries("Ngao") == {"CG", "TH"}
+    assert {p.country for p in gazetteer.candidates("Ngao", area=True)} == {"TH"}
     assert {p.country for p in gazetteer.candidates("Dang district", loose=True)} == {"IN", "NP"}
-    assert _country("Nine soldiers were killed in Zari district.") == "AF"
-    assert _country("Nine soldiers were killed in Zari.") == "PL"
+    assert {p.country for p in gazetteer.candidates("Zari", area=True)} == {"AF", "PL"}
+    assert _country("Villagers protested in Ngao district.") == "TH"
+    assert _country("Villagers protested outside the Ngao district office.") == "TH"
+    assert _country("Villagers protested in Ngao.") == "CG"
     # A name with no district reading keeps its other readings.
     assert {p.country for p in gazetteer.candidates("Lahore", area=True)} == {"PK"}
