@@ -119,3 +119,13 @@ def test_a_cue_makes_places_of_the_names_after_it_only() -> None:
     assert _read(text, {}) == {"Aleppo": "SY"}
     assert _read("Fighting in the Borgi village of Farah.", {}) == {"Farah": "AF"}
     assert _read("Asayish of Aleppo.", {}) == {}
+
+
+def test_names_split_at_their_particles_are_one_place() -> None:
+    # Al Jawf is a province of Yemen and of Saudi Arabia; the district named
+    # beside it, which the tagger cut at "wa ash", is only Yemeni.
+    text = "Fighting near the desert (Khabb wa ash Shaaf, Al Jawf) left ten dead."
+    read = _read(text, {"Khabb": "LOC", "Shaaf": "LOC", "Al Jawf": "PER"})
+    assert read == {"Khabb": "YE", "Al": "YE"}
+    untagged = _read("Fighting in Khabb wa ash Shaaf, Al Jawf, left ten dead.", {})
+    assert untagged == {"Khabb": "YE", "Al": "YE"}
