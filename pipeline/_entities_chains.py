@@ -21,6 +21,7 @@ Example:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection
 from typing import NamedTuple
 
@@ -80,6 +81,7 @@ _GAP_WORDS = _JOINS | {
 # Words after which a capitalised name is a place ("in Mastung").
 _PLACE_CUES = frozenset({"in", "at", "near", "of", "from", "outside"})
 # Lower-case words inside a name ("Norte de Santander", "Khabb wa ash Shaaf").
+_ARABIC_NAME = re.compile(r"^(al|el|as|ash|ad|an|ar|at|az)-[A-Z]")
 _NAME_JOINERS = frozenset({"de", "del", "do", "da", "dos", "das", "al", "el", "wa", "ash", "ar"})
 
 
@@ -258,4 +260,7 @@ def _joined_names(tokens: rules.Tokens, names: list[_Name]) -> list[_Name]:
 
 
 def _capitalised(word: str) -> bool:
-    return len(word) > 1 and word[:1].isupper() and not word.isupper()
+    # "al-Hasakeh", "ar-Raqqa": a name though it starts in lower case.
+    return (len(word) > 1 and word[:1].isupper() and not word.isupper()) or bool(
+        _ARABIC_NAME.match(word)
+    )

@@ -129,3 +129,16 @@ def test_names_split_at_their_particles_are_one_place() -> None:
     assert read == {"Khabb": "YE", "Al": "YE"}
     untagged = _read("Fighting in Khabb wa ash Shaaf, Al Jawf, left ten dead.", {})
     assert untagged == {"Khabb": "YE", "Al": "YE"}
+
+
+def test_an_arabic_name_in_lower_case_is_a_name_of_the_chain() -> None:
+    from pipeline.entities import _nlp
+
+    # "al-Hasakeh" is one token for the stage's tokenizer, and the province
+    # that locates the village beside it.
+    text = "Crops were burnt in Attia, al-Hasakeh."
+    tokens = rules.Tokens(_nlp().make_doc(text), text)
+    spans = [Span(text.index("Attia"), text.index("Attia") + 5, "LOC", "model")]
+    readings = chains.chain_readings(tokens, spans)
+    hasakeh = readings.get(text.index("al-Hasakeh"))
+    assert hasakeh is not None and hasakeh.country == "SY"
