@@ -80,8 +80,9 @@ _GAP_WORDS = _JOINS | {
 }
 # Words after which a capitalised name is a place ("in Mastung").
 _PLACE_CUES = frozenset({"in", "at", "near", "of", "from", "outside"})
-# Lower-case words inside a name ("Norte de Santander", "Khabb wa ash Shaaf").
+# "al-Hasakeh", "ar-Raqqa": a name though it starts in lower case.
 _ARABIC_NAME = re.compile(r"^(al|el|as|ash|ad|an|ar|at|az)-[A-Z]")
+# Lower-case words inside a name ("Norte de Santander", "Khabb wa ash Shaaf").
 _NAME_JOINERS = frozenset({"de", "del", "do", "da", "dos", "das", "al", "el", "wa", "ash", "ar"})
 
 
@@ -260,7 +261,6 @@ def _joined_names(tokens: rules.Tokens, names: list[_Name]) -> list[_Name]:
 
 
 def _capitalised(word: str) -> bool:
-    # "al-Hasakeh", "ar-Raqqa": a name though it starts in lower case.
     return (len(word) > 1 and word[:1].isupper() and not word.isupper()) or bool(
         _ARABIC_NAME.match(word)
     )

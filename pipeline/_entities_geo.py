@@ -111,11 +111,11 @@ _GENERIC_WORDS = rules.ORGANISATION_HEADS | {
 # A place across a border or of origin ("from Pakistan") says little of
 # where the event was (0.25 chosen on the even half of acled.dev).
 _BEYOND_WEIGHT = 0.25
+_BEYOND_BEFORE = frozenset({"from", "bordering"})
 # A town's reading counts in full from 100,000 people (log10 5) and at least
 # 0.3 (both chosen on the even half of acled.dev).
 _SURE_PLAUSIBILITY = 5.0
 _VILLAGE_WEIGHT = 0.3
-_BEYOND_BEFORE = frozenset({"from", "bordering"})
 _NOT_A_PLACE_AFTER = {"dollar", "dollars", "cocktail", "cocktails"}
 _ADJECTIVAL = {"US", "U.S.", "UK", "U.K.", "EU"}
 # "al-Hasakeh", "ar-Raqqa": a name though it starts in lower case.
