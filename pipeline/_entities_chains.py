@@ -11,7 +11,8 @@ the broader area), each name takes its reading there, and a tagged place with
 no reading there is one the gazetteer lacks, not its namesake abroad. A name
 the tagger called a person or an organisation ("Mastung", "Veracruz"), or did
 not tag, counts as a place when it stands in a chain beside a tagged place,
-after "in" or in brackets.
+after "in" or in brackets; names with only particles between them ("Khabb"
+wa ash "Shaaf") are one name.
 
 Example:
     >>> {c.country for c in chain_readings(tokens, spans).values() if c}   # "in Shahdara, Lahore"
@@ -20,6 +21,7 @@ Example:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection
 from typing import NamedTuple
 
@@ -78,6 +80,8 @@ _GAP_WORDS = _JOINS | {
 }
 # Words after which a capitalised name is a place ("in Mastung").
 _PLACE_CUES = frozenset({"in", "at", "near", "of", "from", "outside"})
+# "al-Hasakeh", "ar-Raqqa": a name though it starts in lower case.
+_ARABIC_NAME = re.compile(r"^(al|el|as|ash|ad|an|ar|at|az)-[A-Z]")
 # Lower-case words inside a name ("Norte de Santander", "Khabb wa ash Shaaf").
 _NAME_JOINERS = frozenset({"de", "del", "do", "da", "dos", "das", "al", "el", "wa", "ash", "ar"})
 
@@ -219,16 +223,44 @@ def _names(tokens: rules.Tokens, spans: list[Span]) -> list[_Name]:
             continue
         end = i + 1
         while end < tokens.count and end - i < _MAX_NAME and not taken[end]:
-            word = tokens.text[end]
-            joiner = tokens.lower[end] in _NAME_JOINERS and end + 1 < tokens.count
-            if not (_capitalised(word) or (joiner and _capitalised(tokens.text[end + 1]))):
+            after = _after_joiners(tokens, end)
+            if not (_capitalised(tokens.text[end]) or (after > end and not taken[after])):
                 break
-            end += 1
+            end = max(after, end) + 1
         if end - i > 1 or tokens.lower[i] not in english:  # "Church", not "Ain al Arab"
             names.append(_Name(i, end, ""))
         i = end
-    return sorted(names)
+    return _joined_names(tokens, sorted(names))
+
+
+def _after_joiners(tokens: rules.Tokens, start: int) -> int:
+    # The capitalised word after a run of particles ("wa ash Shaaf"), or ``start``.
+    k = start
+    while k < tokens.count and tokens.lower[k] in _NAME_JOINERS:
+        k += 1
+    return k if k > start and k < tokens.count and _capitalised(tokens.text[k]) else start
+
+
+def _joined_names(tokens: rules.Tokens, names: list[_Name]) -> list[_Name]:
+    # The tagger splits a name at its particles ("Khabb" wa ash "Shaaf"):
+    # names with only particles between them are one place.
+    out: list[_Name] = []
+    for name in names:
+        last = out[-1] if out else None
+        if (
+            last is not None
+            and "LOC" in (last.label, name.label)
+            and last.label in ("LOC", "")
+            and name.label in ("LOC", "")
+            and _after_joiners(tokens, last.end) == name.start
+        ):
+            out[-1] = _Name(last.start, name.end, "LOC")
+        else:
+            out.append(name)
+    return out
 
 
 def _capitalised(word: str) -> bool:
-    return len(word) > 1 and word[:1].isupper() and not word.isupper()
+    return (len(word) > 1 and word[:1].isupper() and not word.isupper()) or bool(
+        _ARABIC_NAME.match(word)
+    )

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from pipeline import _entities_gazetteer as gazetteer
@@ -46,6 +47,17 @@ _ACTOR_NOUNS = frozenset(
         "navy",
         "artillery",
         "airstrikes",
+        # "Indian nationals", "a Chinese firm", "the Saudi embassy": people
+        # and bodies from abroad, in the country of the event.
+        "nationals",
+        "citizens",
+        "firm",
+        "firms",
+        "company",
+        "companies",
+        "owned",
+        "investors",
+        "embassy",
     }
 )
 _FALLBACK_WEIGHT = 0.3
@@ -100,11 +112,16 @@ _GENERIC_WORDS = rules.ORGANISATION_HEADS | {
 # where the event was (0.25 chosen on the even half of acled.dev).
 _BEYOND_WEIGHT = 0.25
 _BEYOND_BEFORE = frozenset({"from", "bordering"})
+# A town's reading counts in full from 100,000 people (log10 5) and at least
+# 0.3 (both chosen on the even half of acled.dev).
+_SURE_PLAUSIBILITY = 5.0
+_VILLAGE_WEIGHT = 0.3
 _NOT_A_PLACE_AFTER = {"dollar", "dollars", "cocktail", "cocktails"}
 _ADJECTIVAL = {"US", "U.S.", "UK", "U.K.", "EU"}
 # "al-Hasakeh", "ar-Raqqa": a name though it starts in lower case.
 _ARABIC_NAME = re.compile(r"^(al|el|as|ash|ad|an|ar|at|az)-[A-Z]")
-_CAPITALISED = re.compile(r"\b[A-Z][a-z]+")
+# "KwaDwesi", "McAllen": one name with capitals inside.
+_CAPITALISED = re.compile(r"\b[A-Z][a-z]+(?:[A-Z][a-z]+)*")
 
 
 Scores = defaultdict[str, float]  # country code -> weight of evidence
@@ -183,6 +200,20 @@ def place_weight(doc: Any, span: Span, surface: str, headline_end: int) -> float
     return weight
 
 
+def reading_weight(place: gazetteer.Place) -> float:
+    """How much a place's reading is worth: full for a province or a town of 100,000, less for a village.
+
+    Example:
+        >>> round(reading_weight(gazetteer.Place("FR", "city", 1000)), 1)
+        0.6
+    """
+    # A village of the tables ("Tur", "Keri") is often the namesake of a
+    # place they lack; districts and provinces are what the text says they are.
+    if place.kind != "city":
+        return 1.0
+    return max(_VILLAGE_WEIGHT, min(1.0, gazetteer.plausibility(place) / _SURE_PLAUSIBILITY))
+
+
 def _beyond(doc: Any, start: int, end: int) -> bool:
     # "near the Myanmar border", "bordering Myanmar", "terrorists from
     # Pakistan": the country next door or of origin, not where it happened.
@@ -226,7 +257,10 @@ def region_votes(tokens: rules.Tokens, spans: list[Span]) -> Counter[str]:
             continue
         pair = f"{word} {words[i + 1]}" if i + 1 < len(words) and _titled(words[i + 1]) else ""
         for name in (word, pair) if pair else (word,):
-            readings = gazetteer.candidates(name)
+            # "in Ngao district": the district, not a namesake town.
+            after = i + len(name.split())
+            area = after < len(words) and words[after].lower() in gazetteer.AREA_NOUNS
+            readings = gazetteer.candidates(name, area=area)
             countries = {p.country for p in readings}
             if len(countries) == 1 and any(_region(p, name) for p in readings):
                 votes.update(countries)
@@ -247,18 +281,45 @@ def _titled(word: str) -> bool:
 
 
 def resolve_places(
-    names: set[str], context: set[str], votes: Counter[str], voters: set[str] | None = None
+    names: set[str],
+    context: set[str],
+    votes: Counter[str],
+    voters: set[str] | None = None,
+    areas: Collection[str] = (),
 ) -> dict[str, gazetteer.Place | None]:
-    """Each place name -> its most likely reading given the article's context and votes."""
+    """Each place name -> its most likely reading given the article's context and votes.
+
+    ``areas`` are the names the text calls a district or a province (see
+    :func:`area_names`): read as such where the gazetteer has that reading.
+    """
     # Places of one article tend to share a country: names that can only be
     # in one country vote for it (all of ``names`` unless ``voters`` says
     # which), and ambiguous names follow the majority.
     votes = Counter(votes)
     for name in names if voters is None else voters:
-        countries = {p.country for p in gazetteer.candidates(name, loose=True)}
+        countries = {p.country for p in gazetteer.candidates(name, True, name in areas)}
         if len(countries) == 1:
             votes.update(countries)
-    return {name: gazetteer.resolve(name, context, votes, loose=True) for name in names}
+    return {
+        name: gazetteer.resolve(name, context, votes, loose=True, area=name in areas)
+        for name in names
+    }
+
+
+def area_names(doc: Any, spans: list[Span], names: Mapping[tuple[str, str], str]) -> set[str]:
+    """The canonical names of places the text calls a district or a province ("Dang district")."""
+    out = set()
+    for span in spans:
+        if span.label != "LOC":
+            continue
+        token = doc.char_span(span.start, span.end, alignment_mode="expand")
+        if (
+            token is not None
+            and token.end < len(doc)
+            and doc[token.end].lower_ in gazetteer.AREA_NOUNS
+        ):
+            out.add(names[(doc.text[span.start : span.end], span.label)])
+    return out
 
 
 def fallback_scores(doc: Any, text: str, spans: list[Span]) -> Scores:
@@ -266,23 +327,25 @@ def fallback_scores(doc: Any, text: str, spans: list[Span]) -> Scores:
     # No place and no nationality word: the model may have called a place a
     # person or an organisation, or missed it; try those names and capitalised
     # words against the gazetteer, weakly.
-    names = [(text[s.start : s.end], _FALLBACK_POPULATION) for s in spans if s.label != "LOC"]
+    names = [
+        (text[s.start : s.end], _FALLBACK_POPULATION, False) for s in spans if s.label != "LOC"
+    ]
     words = list(doc)
     for i, token in enumerate(words):
         if not token.is_title:
             continue
         if not token.is_sent_start and not token.is_stop:
-            names.append((token.text, _FALLBACK_WORD_POPULATION))
+            names.append((token.text, _FALLBACK_WORD_POPULATION, False))
         # "Nakhon Ratchasima villagers", "in Phimai district".
         if i + 1 < len(words) and words[i + 1].is_title:
-            names.append((doc[i : i + 2].text, 0))
+            names.append((doc[i : i + 2].text, 0, False))
         if i + 1 < len(words) and words[i + 1].lower_ in _PLACE_NOUNS:
-            names.append((token.text, 0))
+            names.append((token.text, 0, words[i + 1].lower_ in gazetteer.AREA_NOUNS))
     scores: Scores = defaultdict(float)
-    for name, population in names:
+    for name, population, area in names:
         if name.lower() in _GENERIC_WORDS:
             continue
-        place = gazetteer.resolve(name, ())
+        place = gazetteer.resolve(name, (), area=area)
         if place is not None and place.population >= population:
             scores[place.country] += _FALLBACK_WEIGHT
     if not scores:
@@ -306,7 +369,6 @@ def spelling_scores(text: str) -> Scores:
     if guess is not None:
         scores[guess[0]] += _FALLBACK_WEIGHT * guess[1]
     return scores
-
 
 
 def best_country(scores: Scores, entities: list[Entity]) -> str | None:

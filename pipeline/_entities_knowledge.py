@@ -39,6 +39,11 @@ _BY_COUNTRY: dict[str, tuple[str, ...]] = {
         "Shiromani Akali Dal", "Akali Dal", "Biju Janata Dal", "BJD", "JMM", "AIMIM",
         "Asom Gana Parishad", "Lok Janshakti Party", "INLD", "AIUDF", "Hurriyat",
         "Hindu Mahasabha",
+        # "the Congress" alone is also the US legislature: only with the
+        # words of a party's rank and file is it India's Congress party.
+        "Congress party", "Congress workers", "Congress worker", "Congress activists",
+        "Congress leaders", "Congress leader", "Congress supporters", "Congress volunteers",
+        "Congress cadres", "Congress MLA", "Congress MLAs", "Congress-led",
         # unions, farmers' and students' bodies of national reach
         "CITU", "AITUC", "INTUC", "Bharatiya Mazdoor Sangh", "AIKS",
         "Bharatiya Kisan Union", "BKU", "SFI", "DYFI", "AISF", "AISA",

@@ -159,7 +159,8 @@ def _tag_doc(doc: Any, text: str, headline_end: int) -> TaggedEntities:
     }
     regions = geo.region_votes(tokens, spans)
     context = set(scores) | geo.named_countries(voters)
-    places = geo.resolve_places(loc_names, context, regions, voters)
+    areas = geo.area_names(doc, spans, names)
+    places = geo.resolve_places(loc_names, context, regions, voters, areas)
     for code, count in regions.items():
         scores[code] += geo.REGION_WEIGHT * count
     # Names that locate one place together ("Shahdara, Lahore") are read in
@@ -179,7 +180,11 @@ def _tag_doc(doc: Any, text: str, headline_end: int) -> TaggedEntities:
         canonical = names[(surface, label)]
         confidence = _GAZETTEER_CONFIDENCE if span.source == "gazetteer" else _MODEL_CONFIDENCE
         place = places.get(canonical) if label == "LOC" else chained.get(span.start)
-        weight = geo.place_weight(doc, span, surface, headline_end) if place is not None else 0.0
+        weight = (
+            geo.place_weight(doc, span, surface, headline_end) * geo.reading_weight(place)
+            if place is not None
+            else 0.0
+        )
         if place is not None and weight:
             scores[place.country] += weight
             if span.source == "model" and label == "LOC":

@@ -119,3 +119,26 @@ def test_a_cue_makes_places_of_the_names_after_it_only() -> None:
     assert _read(text, {}) == {"Aleppo": "SY"}
     assert _read("Fighting in the Borgi village of Farah.", {}) == {"Farah": "AF"}
     assert _read("Asayish of Aleppo.", {}) == {}
+
+
+def test_names_split_at_their_particles_are_one_place() -> None:
+    # Al Jawf is a province of Yemen and of Saudi Arabia; the district named
+    # beside it, which the tagger cut at "wa ash", is only Yemeni.
+    text = "Fighting near the desert (Khabb wa ash Shaaf, Al Jawf) left ten dead."
+    read = _read(text, {"Khabb": "LOC", "Shaaf": "LOC", "Al Jawf": "PER"})
+    assert read == {"Khabb": "YE", "Al": "YE"}
+    untagged = _read("Fighting in Khabb wa ash Shaaf, Al Jawf, left ten dead.", {})
+    assert untagged == {"Khabb": "YE", "Al": "YE"}
+
+
+def test_an_arabic_name_in_lower_case_is_a_name_of_the_chain() -> None:
+    from pipeline.entities import _nlp
+
+    # "al-Hasakeh" is one token for the stage's tokenizer, and the province
+    # that locates the village beside it.
+    text = "Crops were burnt in Attia, al-Hasakeh."
+    tokens = rules.Tokens(_nlp().make_doc(text), text)
+    spans = [Span(text.index("Attia"), text.index("Attia") + 5, "LOC", "model")]
+    readings = chains.chain_readings(tokens, spans)
+    hasakeh = readings.get(text.index("al-Hasakeh"))
+    assert hasakeh is not None and hasakeh.country == "SY"

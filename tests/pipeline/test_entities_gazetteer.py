@@ -79,6 +79,18 @@ def test_country_by_spelling() -> None:
     assert gazetteer.country_by_spelling("RU") is None
 
 
+def test_spelling_learns_province_names_too() -> None:
+    # Without the provinces ("Madhesh", "Koshi") these read as Indian.
+    assert gazetteer.country_by_spelling("Madheshi Jaleshwor")[0] == "NP"
+
+
+def test_spelling_reads_each_word_with_its_own_edges() -> None:
+    # Read as one string, the gaps between the names ("r a", "i c") made
+    # them look like towns of Pakistan and Spain; word by word they are Indian.
+    assert gazetteer.country_by_spelling("Jadavpur Abhijit Chakraborti")[0] == "IN"
+    assert gazetteer.country_by_spelling("Hazare Jantar Mantar")[0] == "IN"
+
+
 def test_a_province_beside_the_place_says_which_one() -> None:
     body = "Journalists protested in Hyderabad city (Hyderabad, Sindh) against an arrest."
     assert _country(body) == "PK"
@@ -186,3 +198,18 @@ def test_a_foreign_force_counts_less_than_the_place() -> None:
     # One nationality word of an actor ("Indian forces") is outweighed by a
     # nationality word of the place's people.
     assert _country("Indian forces fired at Nepali protesters.") == "NP"
+
+
+def test_a_name_called_a_district_is_read_as_one() -> None:
+    # Ngao is a town in Congo and a district of Thailand; Dang a village in
+    # Vietnam and a district of Nepal and of India; Zari a town of 39,000 in
+    # Poland (large enough to be a district's seat) and a district of Afghanistan.
+    assert _countries("Ngao") == {"CG", "TH"}
+    assert {p.country for p in gazetteer.candidates("Ngao", area=True)} == {"TH"}
+    assert {p.country for p in gazetteer.candidates("Dang district", loose=True)} == {"IN", "NP"}
+    assert {p.country for p in gazetteer.candidates("Zari", area=True)} == {"AF", "PL"}
+    assert _country("Villagers protested in Ngao district.") == "TH"
+    assert _country("Villagers protested outside the Ngao district office.") == "TH"
+    assert _country("Villagers protested in Ngao.") == "CG"
+    # A name with no district reading keeps its other readings.
+    assert {p.country for p in gazetteer.candidates("Lahore", area=True)} == {"PK"}

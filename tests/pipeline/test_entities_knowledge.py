@@ -20,6 +20,13 @@ def test_names_match_as_whole_words_longest_first() -> None:
     assert knowledge.countries_named("BNPX and bnp and Ambazonians") == []
 
 
+def test_congress_is_the_indian_party_only_with_its_rank_and_file() -> None:
+    assert knowledge.countries_named("Congress workers blocked the highway.") == ["IN"]
+    assert knowledge.countries_named("Nepali Congress leaders met.") == ["NP"]
+    assert knowledge.countries_named("African National Congress leaders met.") == ["ZA"]
+    assert knowledge.countries_named("Members of Congress voted on the bill.") == []
+
+
 def test_lower_case_words_match_in_any_case() -> None:
     assert knowledge.country_of("upazila") == "BD"
     assert knowledge.country_of("Upazila") == "BD"
