@@ -14,6 +14,8 @@ import unicodedata
 
 import numpy as np
 
+from pipeline import _dedup_kernels as kernels
+
 SHINGLE_WORDS = 5
 MINHASH_SIZE = 32  # 16 LSH bands of 2 rows; also the similarity estimate
 BANDS = MINHASH_SIZE // 2
@@ -144,6 +146,15 @@ def minhash(hashes: np.ndarray) -> np.ndarray:
     # The shift is monotone, so it commutes with min: shift 32 minima, not 32 x n.
     minima = np.minimum.reduce(mixed, axis=1)
     return ((minima >> np.uint64(32)) & np.uint64(0xFFFF)).astype(np.uint16)
+
+
+def shingles_and_minhash(normal: str) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`shingle_hashes` of a normal form and their :func:`minhash`, in one compiled pass."""
+    if not kernels.COMPILED:
+        hashes = shingle_hashes(normal)
+        return hashes, minhash(hashes)
+    data = np.frombuffer(normal.encode("utf-8"), np.uint8)
+    return kernels.shingles_and_minhash(data, SHINGLE_WORDS, _P, _MIN_A, _MIN_B)
 
 
 def jaccard(matches: np.ndarray) -> np.ndarray:

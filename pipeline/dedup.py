@@ -95,7 +95,7 @@ class DedupResult:
 class _Probe:
     """The features of the article being judged; figures are computed on demand."""
 
-    __slots__ = ("_masks", "fingerprint", "minhash", "shingles", "source", "terms", "weights")
+    __slots__ = ("_figures", "fingerprint", "minhash", "shingles", "source", "terms", "weights")
 
     def __init__(
         self,
@@ -112,19 +112,15 @@ class _Probe:
         self.terms = terms
         self.weights = weights
         self.source = source
-        self._masks: tuple[int, ...] | None = None
-
-    @property
-    def masks(self) -> tuple[int, ...]:
-        # Only a near duplicate or an article to be indexed needs its figures.
-        if self._masks is None:
-            self._masks = figures.figure_masks(self.source)
-        return self._masks
+        self._figures: np.ndarray | None = None
 
     @property
     def figures(self) -> np.ndarray:
         """The figure masks as :func:`figures.to_words` words (what the index compares)."""
-        return np.array(figures.to_words(self.masks), np.uint64)
+        # Only a near duplicate or an article to be indexed needs its figures.
+        if self._figures is None:
+            self._figures = figures.figure_words(self.source)
+        return self._figures
 
 
 def _verdict_for(
@@ -308,8 +304,7 @@ def deduplicate(index: DedupIndex, article: Article, origin: int = 0) -> DedupRe
     normal = normalise(body)
     source = body if normal else cleaned.text
     normal = normal or normalise(source)
-    hashes = text.shingle_hashes(normal) if normal else np.zeros(0, np.uint64)
-    minhash = text.minhash(hashes)
+    hashes, minhash = text.shingles_and_minhash(normal)
     full_text = cleaned.text
     terms, weights = story.story_terms(full_text)
     # The few values of one article go through Python lists (one conversion
@@ -359,11 +354,11 @@ def deduplicate(index: DedupIndex, article: Article, origin: int = 0) -> DedupRe
     verdict = _verdict_for(index, rows, probe, story_id, corrects, removed)
     if verdict.is_duplicate:
         return DedupResult(cleaned, verdict, None)
-    masks = probe.masks
+    figure_words = probe.figures
     values = {
         "minhash": minhash,
         "shingles": probe.shingles,
-        "figures": figures.pack_masks(masks),
+        "figures": figures.pack(figure_words),
         "published": stored_time(published),
         "fingerprint": probe.fingerprint & LOW_32,
         "terms": stored_terms,
@@ -381,7 +376,7 @@ def deduplicate(index: DedupIndex, article: Article, origin: int = 0) -> DedupRe
         fingerprint=f"{probe.fingerprint:016x}",
         published_at=article.published_at,
         shingles=probe.shingles,
-        figures=tuple(figures.to_words(masks)),
+        figures=tuple(figure_words.tolist()),
         minhash=tuple(minhash_list),
         terms=tuple(term_list[:used]),
         weights=tuple(WEIGHT_VALUES[step] for step in steps[:used]),

@@ -1,0 +1,362 @@
+"""Compiled loops (numba) for the de-duplication features.
+
+The features are defined by the plain-Python code in :mod:`pipeline._dedup_text`
+and :mod:`pipeline._dedup_figures`; these loops compute the same values from
+a text's UTF-8 bytes in one pass each, without a Python object per token,
+shingle or figure. Tests compare them with the plain code on tricky texts.
+
+Without numba installed the callers use the plain code (``COMPILED`` is
+false); the functions here then stay plain Python (slow, but the same).
+``cache=True`` keeps the machine code next to this module (or in the user's
+cache directory where that is read-only), so a worker compiles them once.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+try:
+    from numba import njit
+except ImportError:  # pragma: no cover - numba is a declared dependency
+    njit = None
+
+COMPILED = njit is not None
+
+
+def _compiled(function):  # type: ignore[no-untyped-def]
+    return njit(cache=True, nogil=True)(function) if njit is not None else function
+
+
+def _crc_table() -> np.ndarray:
+    # zlib's CRC-32 (reflected polynomial 0xEDB88320), one entry per byte.
+    table = np.zeros(256, np.int64)
+    for byte in range(256):
+        crc = byte
+        for _ in range(8):
+            crc = (crc >> 1) ^ 0xEDB88320 if crc & 1 else crc >> 1
+        table[byte] = crc
+    return table
+
+
+CRC_TABLE = _crc_table()
+_CRC_START = 0xFFFFFFFF
+
+
+@_compiled
+def crc32(data: np.ndarray, crc: int, table: np.ndarray) -> int:
+    """``zlib.crc32(bytes(data), crc)`` (used by the tests; the loops inline it)."""
+    state = crc ^ _CRC_START
+    for byte in data:
+        state = table[(state ^ byte) & 0xFF] ^ (state >> 8)
+    return state ^ _CRC_START
+
+
+# -- figures ---------------------------------------------------------------
+
+
+def word_code(word: bytes) -> int:
+    """A letters-only word of 1 to 12 letters as one integer (5 bits a letter, case folded)."""
+    code = 0
+    for position, byte in enumerate(word.lower()):
+        code |= (byte - 96) << (5 * position)
+    return code
+
+
+def word_table(words: dict[bytes, bytes], ambiguous: dict[bytes, bytes]) -> tuple[np.ndarray, ...]:
+    """The figure words as arrays for :func:`figure_words`: codes (sorted), kinds, forms.
+
+    Kind 0 is a word that is always a figure (its form replaces it, also as
+    a neighbour), kind 1 one that is a figure only beside a number or
+    capitalised ("May"), written as itself.
+    """
+    entries = sorted(
+        [(word_code(word), 0, form) for word, form in words.items()]
+        + [(word_code(word), 1, form) for word, form in ambiguous.items()]
+    )
+    codes = np.array([code for code, _, _ in entries], np.int64)
+    kinds = np.array([kind for _, kind, _ in entries], np.int64)
+    forms = b"".join(form for _, _, form in entries)
+    ends = np.cumsum([len(form) for _, _, form in entries]).astype(np.int64)
+    return codes, kinds, np.frombuffer(forms, np.uint8).copy(), ends
+
+
+_DIGIT_0, _DIGIT_9 = 48, 57
+_COMMA, _SPACE = 44, 32
+# the wire trailer, no context (as word_code gives them)
+_REUTER, _REUTERS = word_code(b"reuter"), word_code(b"reuters")
+_LONGEST_CODE = 12  # letters that fit 60 bits
+
+
+@_compiled
+def _is_letter(byte: int) -> bool:
+    return (65 <= byte <= 90) or (97 <= byte <= 122)
+
+
+@_compiled
+def _is_digit(byte: int) -> bool:
+    return _DIGIT_0 <= byte <= _DIGIT_9
+
+
+@_compiled
+def _in_number(byte: int) -> bool:
+    # the bytes between a number's digits: 0-9 . , / -
+    return (_DIGIT_0 <= byte <= _DIGIT_9) or byte == 46 or byte == 44 or byte == 47 or byte == 45
+
+
+@_compiled
+def _tokens(data: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Starts, ends and figure-word index (-1: none) of the tokens, trailers dropped.
+
+    A token is a run of ASCII letters or a number: a digit, then digits and
+    ``.,/-``, up to its last digit (``_dedup_figures._TOKEN``); any other
+    byte (non-ASCII ones included) separates tokens.
+    """
+    size = data.size
+    # at most one token a byte ("a1b2" has four)
+    starts = np.empty(size, np.int64)
+    ends = np.empty(size, np.int64)
+    found = np.empty(size, np.int64)
+    count = 0
+    at = 0
+    while at < size:
+        byte = data[at]
+        if _is_letter(byte):
+            end = at + 1
+            while end < size and _is_letter(data[end]):
+                end += 1
+            code = -1
+            if end - at <= _LONGEST_CODE:
+                key = 0
+                for position in range(end - at):
+                    key |= ((data[at + position] | 32) - 96) << (5 * position)
+                if key == _REUTER or key == _REUTERS:
+                    at = end
+                    continue
+                match = np.searchsorted(codes, key)
+                if match < codes.size and codes[match] == key:
+                    code = match
+            starts[count], ends[count], found[count] = at, end, code
+            count += 1
+            at = end
+        elif _is_digit(byte):
+            last = at
+            end = at + 1
+            while end < size and _in_number(data[end]):
+                if _is_digit(data[end]):
+                    last = end
+                end += 1
+            starts[count], ends[count], found[count] = at, last + 1, -1
+            count += 1
+            at = last + 1
+        else:
+            at += 1
+    return starts[:count], ends[:count], found[:count]
+
+
+@_compiled
+def _feed_word(
+    state: int,
+    data: np.ndarray,
+    start: int,
+    end: int,
+    code: int,
+    kinds: np.ndarray,
+    forms: np.ndarray,
+    form_ends: np.ndarray,
+    table: np.ndarray,
+) -> int:
+    """CRC state after a token as a neighbour: its figure-word form, else lower-cased."""
+    if code >= 0 and kinds[code] == 0:
+        for at in range(form_ends[code - 1] if code else 0, form_ends[code]):
+            state = table[(state ^ forms[at]) & 0xFF] ^ (state >> 8)
+        return state
+    for at in range(start, end):
+        byte = data[at]
+        if 65 <= byte <= 90:
+            byte += 32
+        state = table[(state ^ byte) & 0xFF] ^ (state >> 8)
+    return state
+
+
+@_compiled
+def _set_bit(words: np.ndarray, kind: int, crc: int) -> None:
+    bit = crc & 127
+    words[2 * kind + (bit >> 6)] |= np.uint64(1) << np.uint64(bit & 63)
+
+
+@_compiled
+def figure_words(
+    data: np.ndarray,
+    codes: np.ndarray,
+    kinds: np.ndarray,
+    forms: np.ndarray,
+    form_ends: np.ndarray,
+    table: np.ndarray,
+) -> np.ndarray:
+    """``_dedup_figures.to_words(figure_masks(text))`` from the text's UTF-8 bytes.
+
+    Valid for texts whose digits are all ASCII (the caller checks): other
+    non-ASCII characters separate tokens, as in the plain code.
+    """
+    words = np.zeros(8, np.uint64)
+    starts, ends, found = _tokens(data, codes)
+    last = starts.size - 1
+    for i in range(starts.size):
+        start, end, code = starts[i], ends[i], found[i]
+        number = _is_digit(data[start])
+        if not number:
+            if code < 0:
+                continue
+            if kinds[code] == 1:
+                # "may"/"mar": a month if written "May" or beside a number
+                named = 65 <= data[start] <= 90
+                for at in range(start + 1, end):
+                    named = named and 97 <= data[at] <= 122
+                beside = (i > 0 and _is_digit(data[starts[i - 1]])) or (
+                    i < last and _is_digit(data[starts[i + 1]])
+                )
+                if not (named or beside):
+                    continue
+        # The figure: a number without its commas, or the word's form.
+        crc = _CRC_START
+        if number:
+            for at in range(start, end):
+                if data[at] != _COMMA:
+                    crc = table[(crc ^ data[at]) & 0xFF] ^ (crc >> 8)
+        else:
+            crc = _feed_word(crc, data, start, end, code, kinds, forms, form_ends, table)
+        figure_state = crc
+        crc ^= _CRC_START
+        _set_bit(words, 3, crc)
+        pair = 0
+        if i > 0:
+            state = _feed_word(
+                _CRC_START,
+                data,
+                starts[i - 1],
+                ends[i - 1],
+                found[i - 1],
+                kinds,
+                forms,
+                form_ends,
+                table,
+            )
+            state = table[(state ^ _SPACE) & 0xFF] ^ (state >> 8)
+            # then the figure again (a number without commas, or a form)
+            if number:
+                for at in range(start, end):
+                    if data[at] != _COMMA:
+                        state = table[(state ^ data[at]) & 0xFF] ^ (state >> 8)
+            else:
+                state = _feed_word(state, data, start, end, code, kinds, forms, form_ends, table)
+            pair = state ^ _CRC_START
+            _set_bit(words, 0, pair)
+        if i < last:
+            # crc32(" " + following, crc) continues the figure's state
+            state = table[(figure_state ^ _SPACE) & 0xFF] ^ (figure_state >> 8)
+            state = _feed_word(
+                state,
+                data,
+                starts[i + 1],
+                ends[i + 1],
+                found[i + 1],
+                kinds,
+                forms,
+                form_ends,
+                table,
+            )
+            _set_bit(words, 1, state ^ _CRC_START)
+            if i > 0:
+                state = pair ^ _CRC_START
+                state = table[(state ^ _SPACE) & 0xFF] ^ (state >> 8)
+                state = _feed_word(
+                    state,
+                    data,
+                    starts[i + 1],
+                    ends[i + 1],
+                    found[i + 1],
+                    kinds,
+                    forms,
+                    form_ends,
+                    table,
+                )
+                _set_bit(words, 2, state ^ _CRC_START)
+    return words
+
+
+@_compiled
+def pack_words(words: np.ndarray, kinds: int, mask_words: int, longest: int) -> np.ndarray:
+    """``_dedup_figures.pack`` of figure words: counts then set bits, or the raw words."""
+    listed = np.empty(kinds + 64 * words.size, np.uint8)
+    size = kinds
+    for kind in range(kinds):
+        count = 0
+        for j in range(mask_words):
+            word = words[kind * mask_words + j]
+            for bit in range(64):
+                if (word >> np.uint64(bit)) & np.uint64(1):
+                    listed[size] = 64 * j + bit
+                    size += 1
+                    count += 1
+        listed[kind] = count
+    if size >= longest:
+        return words.view(np.uint8).copy()
+    return listed[:size].copy()
+
+
+# -- shingles and MinHash ----------------------------------------------------
+
+
+@_compiled
+def shingles_and_minhash(
+    data: np.ndarray, shingle_words: int, prime: np.uint64, min_a: np.ndarray, min_b: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """``shingle_hashes`` and ``minhash`` of a normal form's UTF-8 bytes.
+
+    A shingle's hash is the polynomial sum(byte * prime^(end - 1 - i)) over
+    its bytes (mod 2^64): prefix[end] - prefix[start] * prime^(end - start).
+    """
+    size = data.size
+    minima = np.zeros(min_a.size, np.uint16)
+    if size == 0:
+        return np.zeros(0, np.uint64), minima
+    prefix = np.empty(size + 1, np.uint64)
+    powers = np.empty(size + 1, np.uint64)
+    prefix[0], powers[0] = np.uint64(0), np.uint64(1)
+    spaces = 0
+    for at in range(size):
+        prefix[at + 1] = prefix[at] * prime + np.uint64(data[at])
+        powers[at + 1] = powers[at] * prime
+        if data[at] == _SPACE:
+            spaces += 1
+    starts = np.empty(spaces + 1, np.int64)
+    ends = np.empty(spaces + 1, np.int64)
+    starts[0] = 0
+    word = 0
+    for at in range(size):
+        if data[at] == _SPACE:
+            ends[word] = at
+            word += 1
+            starts[word] = at + 1
+    ends[word] = size
+    count = max(spaces + 1 - shingle_words + 1, 1)
+    span = min(shingle_words, spaces + 1) - 1
+    hashes = np.empty(count, np.uint64)
+    for k in range(count):
+        begin, end = starts[k], ends[k + span]
+        hashes[k] = prefix[end] - prefix[begin] * powers[end - begin]
+    hashes.sort()
+    distinct = 1
+    for k in range(1, count):
+        if hashes[k] != hashes[distinct - 1]:
+            hashes[distinct] = hashes[k]
+            distinct += 1
+    hashes = hashes[:distinct].copy()
+    for j in range(min_a.size):
+        a, b = min_a[j], min_b[j]
+        least = a * hashes[0] + b
+        for k in range(1, distinct):
+            value = a * hashes[k] + b
+            least = min(least, value)
+        minima[j] = (least >> np.uint64(32)) & np.uint64(0xFFFF)
+    return hashes, minima

@@ -1,0 +1,94 @@
+"""The compiled loops give the features of the plain code (pipeline._dedup_kernels)."""
+
+from __future__ import annotations
+
+import random
+import zlib
+
+import numpy as np
+import pytest
+
+from pipeline import _dedup_figures as figures
+from pipeline import _dedup_kernels as kernels
+from pipeline import _dedup_text as text
+
+pytestmark = pytest.mark.skipif(not kernels.COMPILED, reason="numba is not installed")
+
+TRICKY = [
+    "",
+    " ",
+    "x",
+    "Reuter",
+    "REUTERS 5 reuters",
+    "profit rose 5 pct to 1,234,567 dlrs from 987,654.3 dlrs\nReuter",
+    "1,000,000 dlrs, 2.5 pct. 1.5. 2, 3/4 and -7 or 1990-91.",
+    "a1b2 3c mid-1987 12-",
+    "May 3, MAY 4, may be, mar 5, Mar 6, MAr, the market may 7 rise",
+    "one two Twelve nil zero eleven Sept. sept October oct",
+    "Septembers Septemberrrrrrr abcdefghijklm abcdefghijkl twelvetwelve",
+    "café 12 €5 naïve 3 ½ 7\u00a08",
+    "\uff11\uff12 May \u0663 and 4",  # digits of other scripts: the plain code path
+    "zero\x1c5\t6\r\n7",
+    "By Jane Doe\nLONDON (Reuters) - Oil rose 2% in May.\nReuter\n",
+]
+
+
+def _random_texts(count: int) -> list[str]:
+    rng = random.Random(7)
+    # a separator "|": the pieces include spaces and punctuation
+    pieces = "May|may|mar|MAR|one|Twelve|reuter|Reuters|dlrs|the|1|23|4,5|6.7|8/9|0-1|.|,|-|/| | |\n|é|€|a|Z|2.|,3"
+    pieces = pieces.split("|")
+    return ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 40))) for _ in range(count)]
+
+
+def test_crc32_equals_zlib() -> None:
+    rng = np.random.default_rng(3)
+    for size in (0, 1, 7, 300):
+        data = rng.integers(0, 256, size, dtype=np.uint8)
+        assert kernels.crc32(data, 0, kernels.CRC_TABLE) == zlib.crc32(data.tobytes())
+        assert kernels.crc32(data, 12345, kernels.CRC_TABLE) == zlib.crc32(data.tobytes(), 12345)
+
+
+@pytest.mark.parametrize("sample", TRICKY + _random_texts(2000))
+def test_figure_words_equal_the_plain_masks(sample: str) -> None:
+    expected = figures.to_words(figures.plain_figure_masks(sample))
+    assert figures.figure_words(sample).tolist() == expected
+    assert figures.figure_masks(sample) == figures.plain_figure_masks(sample)
+
+
+def test_figure_words_of_a_text_with_figures_set_bits() -> None:
+    words = figures.figure_words("sold 9,750 mln dlrs of notes on May 31")
+    assert words.dtype == np.uint64 and words.shape == (8,)
+    assert all(int(np.bitwise_count(words[2 * kind : 2 * kind + 2]).sum()) for kind in range(4))
+
+
+@pytest.mark.parametrize("bits", [0, 1, 20, 59, 60, 200, 512])
+def test_packed_words_equal_the_plain_packing(bits: int) -> None:
+    rng = random.Random(bits)
+    masks = [0, 0, 0, 0]
+    for bit in rng.sample(range(512), bits):
+        masks[bit // 128] |= 1 << (bit % 128)
+    words = np.array(figures.to_words(tuple(masks)), np.uint64)
+    packed = figures.pack(words)
+    assert packed == figures.pack_masks(tuple(masks))
+    assert figures.unpack(packed).tolist() == words.tolist()
+
+
+@pytest.mark.parametrize(
+    "sample",
+    [
+        "",
+        "one",
+        "a b c d e",
+        "a b c d e f",
+        " a  b  c ",
+        "a a a a a a a a a a a a",
+        "café über 12 naïve ½",
+    ]
+    + [text.normalise(sample) for sample in TRICKY + _random_texts(300)],
+)
+def test_shingles_and_minhash_equal_the_plain_functions(sample: str) -> None:
+    hashes, minima = text.shingles_and_minhash(sample)
+    expected = text.shingle_hashes(sample)
+    assert hashes.dtype == expected.dtype and hashes.tolist() == expected.tolist()
+    assert minima.dtype == np.uint16 and minima.tolist() == text.minhash(expected).tolist()
