@@ -360,3 +360,150 @@ def shingles_and_minhash(
             least = min(least, value)
         minima[j] = (least >> np.uint64(32)) & np.uint64(0xFFFF)
     return hashes, minima
+
+
+# -- index lookups -----------------------------------------------------------
+
+
+@_compiled
+def posted_rows(
+    keys: np.ndarray,
+    shift: int,
+    quotas: np.ndarray,
+    counts: np.ndarray,
+    base: np.ndarray,
+    low: np.ndarray,
+    high: np.ndarray,
+    recent: np.ndarray,
+) -> np.ndarray:
+    """``Postings.lookup``: the distinct rows (ascending) of the keys' buckets.
+
+    A bucket's rows begin at its group's start plus the counts of the
+    buckets before it in the group; each key takes its ``quotas`` newest
+    (last) rows. ``recent`` (pending rows already taken) is added.
+    """
+    size = keys.size
+    lefts = np.empty(size, np.int64)
+    rights = np.empty(size, np.int64)
+    total = recent.size
+    for i in range(size):
+        bucket = keys[i] >> shift
+        group, at = bucket >> 6, bucket & 63
+        left = base[group]
+        for j in range(at):
+            left += counts[group, j]
+        right = left + counts[group, at]
+        lefts[i] = max(left, right - quotas[i])
+        rights[i] = right
+        total += rights[i] - lefts[i]
+    rows = np.empty(total, np.uint32)
+    out = 0
+    for i in range(size):
+        for position in range(lefts[i], rights[i]):
+            rows[out] = (np.uint32(high[position]) << np.uint32(16)) | np.uint32(low[position])
+            out += 1
+    for row in recent:
+        rows[out] = row
+        out += 1
+    rows.sort()
+    distinct = 0
+    for k in range(total):
+        if k == 0 or rows[k] != rows[distinct - 1]:
+            rows[distinct] = rows[k]
+            distinct += 1
+    return rows[:distinct]
+
+
+@_compiled
+def equal_minima(minhash: np.ndarray, rows: np.ndarray, probe: np.ndarray) -> np.ndarray:
+    """How many of each row's MinHash minima equal the probe's (same position)."""
+    matches = np.zeros(rows.size, np.int64)
+    # The rows are scattered over a large index: reading each row's first
+    # value in a loop of its own lets the CPU wait for many at once.
+    first = np.empty(rows.size, np.int64)
+    for i in range(rows.size):
+        first[i] = minhash[rows[i], 0] == probe[0]
+    for i in range(rows.size):
+        row = rows[i]
+        count = first[i]
+        for j in range(1, probe.size):
+            count += minhash[row, j] == probe[j]
+        matches[i] = count
+    return matches
+
+
+@_compiled
+def story_cosine(
+    terms: np.ndarray,
+    steps: np.ndarray,
+    rows: np.ndarray,
+    ours: np.ndarray,
+    our_weights: np.ndarray,
+    weights: np.ndarray,
+) -> np.ndarray:
+    """Cosine of each row's story terms with ours, in float32 as numpy sums them.
+
+    A row's products (its weight, ``weights[step]``, times our weight of the
+    same term, or 0) are added pairwise as ``np.add.reduce`` adds 16
+    float32 values: eight sums of a[j] + a[j + 8], then those in a tree.
+    """
+    # Our terms by their low byte (open addressing; index + 1, 0 is empty).
+    slots = np.zeros(256, np.int64)
+    for k in range(ours.size):
+        slot = ours[k] & 255
+        while slots[slot]:
+            slot = (slot + 1) & 255
+        slots[slot] = k + 1
+    width = terms.shape[1]
+    products = np.zeros(width, np.float32)
+    cosine = np.empty(rows.size, np.float32)
+    # The rows are scattered over a large index: reading each row's first
+    # values in a loop of its own lets the CPU wait for many at once.
+    first_terms = np.empty(rows.size, np.int64)
+    first_steps = np.empty(rows.size, np.int64)
+    for i in range(rows.size):
+        first_terms[i] = terms[rows[i], 0]
+        first_steps[i] = steps[rows[i], 0]
+    for i in range(rows.size):
+        row = rows[i]
+        for j in range(width):
+            term = first_terms[i] if j == 0 else terms[row, j]
+            matched = np.float32(0)
+            slot = term & 255
+            while slots[slot]:
+                k = slots[slot] - 1
+                if ours[k] == term:
+                    matched = our_weights[k]
+                    break
+                slot = (slot + 1) & 255
+            products[j] = weights[first_steps[i] if j == 0 else steps[row, j]] * matched
+        cosine[i] = _pairwise_sum(products)
+    return cosine
+
+
+@_compiled
+def _pairwise_sum(values: np.ndarray) -> np.float32:
+    # numpy's pairwise float32 sum of fewer than 128 values: eight running
+    # sums of every eighth value, added as a tree, then the rest in order.
+    size = values.size
+    total = np.float32(0)
+    if size < 8:
+        for k in range(size):
+            total += values[k]
+        return total
+    s0, s1, s2, s3 = values[0], values[1], values[2], values[3]
+    s4, s5, s6, s7 = values[4], values[5], values[6], values[7]
+    whole = size - size % 8
+    for start in range(8, whole, 8):
+        s0 += values[start]
+        s1 += values[start + 1]
+        s2 += values[start + 2]
+        s3 += values[start + 3]
+        s4 += values[start + 4]
+        s5 += values[start + 5]
+        s6 += values[start + 6]
+        s7 += values[start + 7]
+    total = ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
+    for k in range(whole, size):
+        total += values[k]
+    return total

@@ -25,6 +25,8 @@ from itertools import chain
 
 import numpy as np
 
+from pipeline import _dedup_kernels as kernels
+
 _PENDING = 4096  # postings buffered in a dict before they join the table
 _PENDING_BYTES = 120  # dict slot, list and int objects per pending posting (measured)
 _LOAD = 4  # postings per bucket after a rebuild is at most this ...
@@ -244,6 +246,17 @@ class Postings:
                     taken = found[-per_key:]
                     recent.extend(taken)
                     quota[i] -= len(taken)
+        if kernels.COMPILED:
+            return kernels.posted_rows(
+                np.array(key_list, np.int64),
+                32 - self._bits,
+                np.array(quota, np.int64),
+                self._counts,
+                self._base,
+                self._low,
+                self._high,
+                np.array(recent, np.uint32),
+            )
         buckets = np.array(key_list, dtype=np.intp) >> (32 - self._bits)
         first, right = self._bounds(buckets)
         left = np.maximum(first, right - np.array(quota, dtype=np.int64))

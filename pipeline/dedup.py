@@ -52,6 +52,7 @@ from functools import cache
 import numpy as np
 
 from pipeline import _dedup_figures as figures
+from pipeline import _dedup_kernels as kernels
 from pipeline import _dedup_story_terms as story
 from pipeline import _dedup_text as text
 from pipeline._dedup_index import (
@@ -135,25 +136,31 @@ def _verdict_for(
     columns = index._columns
     threshold = index.config.duplicate_threshold
     if probe.shingles and rows.size:
-        equal = columns["minhash"].take(rows, axis=0) == probe.minhash
+        matches = _equal_minima(columns["minhash"], rows, probe.minhash)
+        most = int(matches.max())
         # Without a shared minimum (most articles) no row is the same text
-        # and every overlap is 0: nothing to count.
-        if threshold <= 0 or np.count_nonzero(equal):
-            matches = equal.sum(axis=1)
-            # Most candidates share a minimum or two by chance (16-bit
-            # minima): too few for any of them to be a duplicate.
-            if int(matches.max()) >= _matches_needed(threshold, index.config.min_size_ratio):
-                verdict = _duplicate_verdict(
-                    index, rows, matches, probe, corrects, removed, fingerprint
-                )
-                if verdict is not None:
-                    return verdict
+        # and every overlap is 0. Most candidates share a minimum or two by
+        # chance (16-bit minima): too few for any of them to be a duplicate.
+        needed = _matches_needed(threshold, index.config.min_size_ratio)
+        if (threshold <= 0 or most) and most >= needed:
+            verdict = _duplicate_verdict(
+                index, rows, matches, probe, corrects, removed, fingerprint
+            )
+            if verdict is not None:
+                return verdict
     if rows.size and probe.terms.size:
         cosine = _cosine(columns, rows, probe.terms, probe.weights)
         best = int(cosine.argmax())
         if cosine[best] >= index.config.story_threshold:
             story_id = index._story(int(rows[best]))
     return DedupVerdict("unique", fingerprint, story_id, repeated_paragraphs_removed=removed)
+
+
+def _equal_minima(minhash: np.ndarray, rows: np.ndarray, probe: np.ndarray) -> np.ndarray:
+    """How many minima of each row equal the probe's (int64)."""
+    if kernels.COMPILED:
+        return kernels.equal_minima(minhash, rows, probe)
+    return (minhash.take(rows, axis=0) == probe).sum(axis=1)
 
 
 @cache
@@ -258,6 +265,10 @@ _NO_WEIGHTS = np.zeros(1 << _SLOT_BITS, np.float32)
 def _cosine(
     columns: Columns, rows: np.ndarray, terms: np.ndarray, weights: np.ndarray
 ) -> np.ndarray:
+    if kernels.COMPILED:
+        return kernels.story_cosine(
+            columns["terms"], columns["weights"], rows, terms, weights, WEIGHTS
+        )
     # Terms within one article are distinct, so each of a row's terms matches
     # at most one of ours: its slot in the table says which.
     slots = terms & _SLOT_MASK

@@ -9,8 +9,13 @@ import numpy as np
 import pytest
 
 from pipeline import _dedup_figures as figures
+from pipeline import _dedup_index as index_module
 from pipeline import _dedup_kernels as kernels
+from pipeline import _dedup_store as store
 from pipeline import _dedup_text as text
+from pipeline import dedup
+from pipeline._dedup_store import Columns
+from pipeline._dedup_story_terms import STORY_TERMS
 
 pytestmark = pytest.mark.skipif(not kernels.COMPILED, reason="numba is not installed")
 
@@ -92,3 +97,60 @@ def test_shingles_and_minhash_equal_the_plain_functions(sample: str) -> None:
     expected = text.shingle_hashes(sample)
     assert hashes.dtype == expected.dtype and hashes.tolist() == expected.tolist()
     assert minima.dtype == np.uint16 and minima.tolist() == text.minhash(expected).tolist()
+
+
+def _plain(monkeypatch: pytest.MonkeyPatch, function, *args, **options):  # type: ignore[no-untyped-def]
+    """``function(*args, **options)`` with the compiled loops switched off."""
+    with monkeypatch.context() as patch:
+        patch.setattr(kernels, "COMPILED", False)
+        return function(*args, **options)
+
+
+def test_postings_lookup_equals_the_plain_lookup(monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = np.random.default_rng(5)
+    keys = rng.integers(0, 1 << 32, 5000, dtype=np.uint64).astype(np.uint32)
+    keys[:2000] = keys[0]  # one crowded key
+    table = store.Postings(keys, np.arange(keys.size, dtype=np.uint32), keep_newest=16)
+    for row in range(keys.size, keys.size + 300):  # pending postings, some on indexed keys
+        table.add([int(keys[row % 50]), int(rng.integers(0, 1 << 32))], row)
+    for sample in range(40):
+        wanted = [int(key) for key in rng.choice(keys, 24)] + [sample]
+        for per_key in (1, 4, 16):
+            found = table.lookup(wanted, per_key=per_key)
+            expected = _plain(monkeypatch, table.lookup, wanted, per_key=per_key)
+            assert found.dtype == expected.dtype and found.tolist() == expected.tolist()
+    assert table.lookup([], per_key=16).tolist() == []
+
+
+def _story_columns(rng: np.random.Generator, size: int) -> Columns:
+    columns = Columns(index_module._SPECS)
+    for _ in range(size):
+        terms = rng.integers(1, 300, STORY_TERMS, dtype=np.uint32)
+        columns.append(
+            {
+                "minhash": rng.integers(0, 4, text.MINHASH_SIZE, dtype=np.uint16),
+                "terms": terms,
+                "weights": rng.integers(0, 256, STORY_TERMS, dtype=np.uint8),
+            }
+        )
+    return columns
+
+
+def test_equal_minima_and_cosine_equal_the_plain_arithmetic(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    rng = np.random.default_rng(9)
+    columns = _story_columns(rng, 400)
+    rows = np.sort(rng.choice(400, 150, replace=False)).astype(np.uint32)
+    probe = rng.integers(0, 4, text.MINHASH_SIZE, dtype=np.uint16)
+    found = dedup._equal_minima(columns["minhash"], rows, probe)
+    expected = _plain(monkeypatch, dedup._equal_minima, columns["minhash"], rows, probe)
+    assert found.dtype == expected.dtype and found.tolist() == expected.tolist()
+    # terms sharing low bits (256 + 1, 4096 + 1) take both the table and the search path
+    for ours in ([1, 257, 4097, 55, 2], list(range(1, STORY_TERMS + 1)), [7]):
+        terms = np.array(ours, np.uint32)
+        weights = (rng.random(terms.size) / np.sqrt(terms.size)).astype(np.float32)
+        cosine = dedup._cosine(columns, rows, terms, weights)
+        plain = _plain(monkeypatch, dedup._cosine, columns, rows, terms, weights)
+        assert cosine.dtype == plain.dtype == np.float32
+        assert cosine.tobytes() == plain.tobytes()  # the same float32 sums, bit for bit
