@@ -17,9 +17,11 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 
 from pipeline import _dedup_figures as figures
+from pipeline import _dedup_kernels as kernels
 from pipeline import _dedup_story_terms as story
 from pipeline import _dedup_text as text
 from pipeline._dedup_store import (
+    MIX,
     Blobs,
     Columns,
     Postings,
@@ -166,6 +168,16 @@ def row_keys(shingles: int, minhash: list[int], terms: list[int]) -> list[int]:
     posted = [term for term in terms[:_POSTED_TERMS] if term]
     keys += salted_key_list(posted, [_SALT_TERM] * len(posted))
     return [key for key in keys if key]
+
+
+def row_key_list(shingles: int, minhash: np.ndarray, terms: np.ndarray) -> list[int]:
+    """:func:`row_keys` of one article's MinHash (uint16) and terms (uint32) arrays."""
+    if kernels.COMPILED:
+        keys = kernels.posting_keys(
+            shingles, minhash, terms, _BAND_SALT_LIST[0], _SALT_TERM, _POSTED_TERMS, MIX
+        )
+        return keys.tolist()
+    return row_keys(shingles, minhash.tolist(), terms.tolist())
 
 
 def term_keys(terms: np.ndarray) -> np.ndarray:

@@ -507,3 +507,129 @@ def _pairwise_sum(values: np.ndarray) -> np.float32:
     for k in range(whole, size):
         total += values[k]
     return total
+
+
+@_compiled
+def posting_keys(
+    shingles: int,
+    minhash: np.ndarray,
+    terms: np.ndarray,
+    first_band_salt: int,
+    term_salt: int,
+    posted: int,
+    mix: np.uint64,
+) -> np.ndarray:
+    """``_dedup_index.row_keys``: salted band keys (if shingles) then term keys, no zeros."""
+    keys = np.empty(minhash.size // 2 + posted, np.int64)
+    count = 0
+    if shingles:
+        for band in range(minhash.size // 2):
+            value = (np.uint64(minhash[2 * band]) << np.uint64(16)) | np.uint64(
+                minhash[2 * band + 1]
+            )
+            salt = np.uint64(first_band_salt + band) << np.uint64(32)
+            key = ((value ^ salt) * mix) >> np.uint64(32)
+            if key:
+                keys[count] = key
+                count += 1
+    for at in range(min(posted, terms.size)):
+        if terms[at]:
+            salt = np.uint64(term_salt) << np.uint64(32)
+            key = ((np.uint64(terms[at]) ^ salt) * mix) >> np.uint64(32)
+            if key:
+                keys[count] = key
+                count += 1
+    return keys[:count]
+
+
+# -- normal form -----------------------------------------------------------------
+
+
+@_compiled
+def ascii_words(data: np.ndarray, table: np.ndarray, trailers: np.ndarray) -> np.ndarray:
+    """``b" ".join(words)`` of ``data.lower().translate(table).split()``, a trailer word cut.
+
+    ``data`` is ASCII; a last word whose :func:`word_code` is in
+    ``trailers`` (sorted) is dropped, as ``_dedup_text.normalise`` does.
+    """
+    out = np.empty(data.size, np.uint8)
+    size = 0
+    last = 0  # where the last word starts in ``out``
+    in_word = False
+    for raw in data:
+        byte = table[raw + 32 if 65 <= raw <= 90 else raw]
+        # bytes.split() splits at space, \t, \n, \v, \f and \r
+        if byte == 32 or 9 <= byte <= 13:
+            in_word = False
+            continue
+        if not in_word:
+            if size:
+                out[size] = 32
+                size += 1
+            last = size
+            in_word = True
+        out[size] = byte
+        size += 1
+    if size - last <= _LONGEST_CODE:
+        code = 0
+        for position in range(size - last):
+            byte = out[last + position]
+            if not 97 <= byte <= 122:
+                code = -1
+                break
+            code |= (byte - 96) << (5 * position)
+        match = np.searchsorted(trailers, code)
+        if code > 0 and match < trailers.size and trailers[match] == code:
+            size = max(last - 1, 0)
+    return out[:size]
+
+
+@_compiled
+def _line_break(byte: int) -> bool:
+    # str.splitlines boundaries in ASCII: \n \v \f \r and \x1c-\x1e
+    return byte == 10 or byte == 11 or byte == 12 or byte == 13 or 28 <= byte <= 30
+
+
+@_compiled
+def _blank(byte: int) -> bool:
+    # str.strip() whitespace in ASCII: \t-\r, \x1c-\x1f and space
+    return 9 <= byte <= 13 or 28 <= byte <= 32
+
+
+@_compiled
+def long_lines_may_repeat(data: np.ndarray, min_chars: int, prime: np.uint64) -> bool:
+    """Whether two lines of an ASCII text may have the same key of ``min_chars`` or more.
+
+    A key is a line stripped and lower-cased (``remove_repeated_paragraphs``);
+    keys are compared by a 64-bit hash, so False is certain and True (rare)
+    sends the text to the exact comparison.
+    """
+    size = data.size
+    hashes = np.empty(size // max(min_chars, 1) + 1, np.uint64)
+    count = 0
+    start = 0
+    at = 0
+    while at <= size:
+        if at == size or _line_break(data[at]):
+            first, end = start, at
+            while first < end and _blank(data[first]):
+                first += 1
+            while end > first and _blank(data[end - 1]):
+                end -= 1
+            if end - first >= min_chars:
+                value = np.uint64(0)
+                for position in range(first, end):
+                    byte = data[position]
+                    value = value * prime + np.uint64(byte + 32 if 65 <= byte <= 90 else byte)
+                hashes[count] = value
+                count += 1
+            if at + 1 < size and data[at] == 13 and data[at + 1] == 10:
+                at += 1  # \r\n is one line break
+            start = at + 1
+        at += 1
+    found = hashes[:count]
+    found.sort()
+    for k in range(1, count):
+        if found[k] == found[k - 1]:
+            return True
+    return False

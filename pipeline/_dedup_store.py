@@ -34,15 +34,15 @@ _MAX_LOAD = 8  # ... and a table this full asks to be rebuilt
 _MIN_BITS = 8
 _GROUP_BITS = 6  # buckets sharing one uint32 start (a lookup sums up to 63 counts)
 _GROUP = 1 << _GROUP_BITS
-_MIX = np.uint64(0x9E3779B97F4A7C15)
-_MIX_INT = int(_MIX)
+MIX = np.uint64(0x9E3779B97F4A7C15)  # the multiplier of salted keys
+_MIX_INT = int(MIX)
 _LOW_64 = 0xFFFFFFFFFFFFFFFF
 
 
 def salted_keys(values: np.ndarray, salt: int | np.ndarray) -> np.ndarray:
     """Hash 32-bit values with a per-purpose salt into 32-bit posting keys."""
     salts = np.asarray(salt, dtype=np.uint64) << np.uint64(32)
-    mixed = (values.astype(np.uint64) ^ salts) * _MIX
+    mixed = (values.astype(np.uint64) ^ salts) * MIX
     return (mixed >> np.uint64(32)).astype(np.uint32)
 
 

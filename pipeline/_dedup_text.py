@@ -51,6 +51,8 @@ _PUNCTUATION = str.maketrans(
 _ASCII_PUNCTUATION = bytes(
     0x20 if chr(c) in string.punctuation or 0x1C <= c <= 0x1F else c for c in range(256)
 )
+_PUNCTUATION_TABLE = np.frombuffer(_ASCII_PUNCTUATION, np.uint8)
+_TRAILER_CODES = np.array(sorted(kernels.word_code(word) for word in _TRAILER_BYTES), np.int64)
 
 # Polynomial string hashing: the hash of any substring comes from two prefix
 # sums, so every word shingle of a text is hashed in a handful of numpy calls.
@@ -83,6 +85,10 @@ def normalise(text: str) -> str:
         text = _DATELINE.sub(" ", text)
     text = _CORRECTED.sub("", text.strip())
     if text.isascii():
+        if kernels.COMPILED:
+            data = np.frombuffer(text.encode(), np.uint8)
+            words = kernels.ascii_words(data, _PUNCTUATION_TABLE, _TRAILER_CODES)
+            return words.tobytes().decode()
         ascii_words = text.lower().encode().translate(_ASCII_PUNCTUATION).split()
         if ascii_words and ascii_words[-1] in _TRAILER_BYTES:
             ascii_words.pop()
@@ -184,6 +190,10 @@ def remove_repeated_paragraphs(body: str, min_chars: int = 40) -> tuple[str, int
         >>> remove_repeated_paragraphs("A long enough first paragraph of text here.\\n" * 2)
         ('A long enough first paragraph of text here.\\n', 1)
     """
+    if kernels.COMPILED and min_chars > 0 and body.isascii():
+        data = np.frombuffer(body.encode(), np.uint8)
+        if not kernels.long_lines_may_repeat(data, min_chars, _P):
+            return body, 0
     lines = body.splitlines(keepends=True)
     keys = [line.strip().lower() for line in lines]
     long = [key for key in keys if len(key) >= min_chars]

@@ -64,7 +64,7 @@ from pipeline._dedup_index import (
     IndexEntry,
     epoch_seconds,
     quantised_steps,
-    row_keys,
+    row_key_list,
     same_text,
     stored_time,
 )
@@ -333,7 +333,7 @@ def deduplicate(index: DedupIndex, article: Article, origin: int = 0) -> DedupRe
         WEIGHTS[stored_weights[: weights.size]],
         source,
     )
-    keys = row_keys(probe.shingles, minhash_list, term_list)
+    keys = row_key_list(probe.shingles, minhash, stored_terms)
     published = epoch_seconds(article.published_at)
     index.advance(article.published_at)
     rows = index._candidates(keys, published)

@@ -154,3 +154,43 @@ def test_equal_minima_and_cosine_equal_the_plain_arithmetic(
         plain = _plain(monkeypatch, dedup._cosine, columns, rows, terms, weights)
         assert cosine.dtype == plain.dtype == np.float32
         assert cosine.tobytes() == plain.tobytes()  # the same float32 sums, bit for bit
+
+
+def test_posting_keys_equal_the_plain_row_keys() -> None:
+    rng = np.random.default_rng(11)
+    for shingles in (0, 1, 300):
+        for used in (0, 3, 8, STORY_TERMS):
+            minhash = rng.integers(0, 1 << 16, text.MINHASH_SIZE, dtype=np.uint16)
+            terms = np.zeros(STORY_TERMS, np.uint32)
+            terms[:used] = rng.integers(0, 1 << 32, used, dtype=np.uint64)
+            expected = index_module.row_keys(shingles, minhash.tolist(), terms.tolist())
+            assert index_module.row_key_list(shingles, minhash, terms) == expected
+
+
+SEPARATORS = [" ", "  ", "\t", "\n", "\r\n", "\r", "\x0b", "\x0c", "\x1c", "\x1f", ". ", ", "]
+
+
+def _line_texts(count: int) -> list[str]:
+    rng = random.Random(13)
+    lines = [
+        "A long enough first paragraph of text here.",
+        "a LONG enough first paragraph of TEXT here.  ",
+        "  A long enough first paragraph of text here.",
+        "short",
+        "Reuter",
+        "AP",
+        "(AFP) -- word, word!",
+    ]
+    return [
+        "".join(rng.choice(lines + SEPARATORS) for _ in range(rng.randint(0, 14)))
+        for _ in range(count)
+    ]
+
+
+@pytest.mark.parametrize("sample", TRICKY + _line_texts(1500))
+def test_normal_form_and_repeated_paragraphs_equal_the_plain_code(
+    monkeypatch: pytest.MonkeyPatch, sample: str
+) -> None:
+    assert text.normalise(sample) == _plain(monkeypatch, text.normalise, sample)
+    removed = text.remove_repeated_paragraphs(sample)
+    assert removed == _plain(monkeypatch, text.remove_repeated_paragraphs, sample)
