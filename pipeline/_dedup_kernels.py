@@ -40,6 +40,7 @@ def _crc_table() -> np.ndarray:
 
 CRC_TABLE = _crc_table()
 _CRC_START = 0xFFFFFFFF
+_MIX = np.uint64(0x9E3779B97F4A7C15)  # spreads a hash over a table's slots
 
 
 @_compiled
@@ -310,56 +311,61 @@ def pack_words(words: np.ndarray, kinds: int, mask_words: int, longest: int) -> 
 @_compiled
 def shingles_and_minhash(
     data: np.ndarray, shingle_words: int, prime: np.uint64, min_a: np.ndarray, min_b: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """``shingle_hashes`` and ``minhash`` of a normal form's UTF-8 bytes.
+) -> tuple[int, np.ndarray]:
+    """How many distinct ``shingle_hashes`` a normal form's UTF-8 bytes have, and their ``minhash``.
 
     A shingle's hash is the polynomial sum(byte * prime^(end - 1 - i)) over
     its bytes (mod 2^64): prefix[end] - prefix[start] * prime^(end - start).
+    Distinct hashes are counted in a hash set (sorting them costs twice as
+    much); duplicates leave the minima as they are.
     """
     size = data.size
     minima = np.zeros(min_a.size, np.uint16)
     if size == 0:
-        return np.zeros(0, np.uint64), minima
+        return 0, minima
     prefix = np.empty(size + 1, np.uint64)
     powers = np.empty(size + 1, np.uint64)
+    ends = np.empty(size + 1, np.int64)  # where each word ends (its space, or size)
     prefix[0], powers[0] = np.uint64(0), np.uint64(1)
-    spaces = 0
+    words = 0
     for at in range(size):
-        prefix[at + 1] = prefix[at] * prime + np.uint64(data[at])
+        byte = data[at]
+        prefix[at + 1] = prefix[at] * prime + np.uint64(byte)
         powers[at + 1] = powers[at] * prime
-        if data[at] == _SPACE:
-            spaces += 1
-    starts = np.empty(spaces + 1, np.int64)
-    ends = np.empty(spaces + 1, np.int64)
-    starts[0] = 0
-    word = 0
-    for at in range(size):
-        if data[at] == _SPACE:
-            ends[word] = at
-            word += 1
-            starts[word] = at + 1
-    ends[word] = size
-    count = max(spaces + 1 - shingle_words + 1, 1)
-    span = min(shingle_words, spaces + 1) - 1
-    hashes = np.empty(count, np.uint64)
+        ends[words] = at  # no branch: overwritten until a space moves on
+        words += byte == _SPACE
+    ends[words] = size
+    words += 1
+    count = max(words - shingle_words + 1, 1)
+    span = min(shingle_words, words) - 1
+    bits = 1
+    while (1 << bits) < 2 * count:
+        bits += 1
+    mask = np.int64((1 << bits) - 1)
+    shift = np.uint64(64 - bits)
+    seen = np.zeros(1 << bits, np.uint64)
+    used = np.zeros(1 << bits, np.bool_)
+    distinct = np.empty(count, np.uint64)
+    found = 0
     for k in range(count):
-        begin, end = starts[k], ends[k + span]
-        hashes[k] = prefix[end] - prefix[begin] * powers[end - begin]
-    hashes.sort()
-    distinct = 1
-    for k in range(1, count):
-        if hashes[k] != hashes[distinct - 1]:
-            hashes[distinct] = hashes[k]
-            distinct += 1
-    hashes = hashes[:distinct].copy()
+        begin = ends[k - 1] + 1 if k else 0
+        end = ends[k + span]
+        value = prefix[end] - prefix[begin] * powers[end - begin]
+        slot = np.int64((value * _MIX) >> shift)
+        while used[slot] and seen[slot] != value:
+            slot = np.int64((slot + 1) & mask)
+        if not used[slot]:
+            used[slot] = True
+            seen[slot] = value
+            distinct[found] = value
+            found += 1
     for j in range(min_a.size):
         a, b = min_a[j], min_b[j]
-        least = a * hashes[0] + b
-        for k in range(1, distinct):
-            value = a * hashes[k] + b
-            least = min(least, value)
+        least = a * distinct[0] + b
+        for k in range(1, found):
+            least = min(least, a * distinct[k] + b)
         minima[j] = (least >> np.uint64(32)) & np.uint64(0xFFFF)
-    return hashes, minima
+    return found, minima
 
 
 # -- index lookups -----------------------------------------------------------

@@ -154,11 +154,11 @@ def minhash(hashes: np.ndarray) -> np.ndarray:
     return ((minima >> np.uint64(32)) & np.uint64(0xFFFF)).astype(np.uint16)
 
 
-def shingles_and_minhash(normal: str) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`shingle_hashes` of a normal form and their :func:`minhash`, in one compiled pass."""
+def shingles_and_minhash(normal: str) -> tuple[int, np.ndarray]:
+    """How many distinct :func:`shingle_hashes` a normal form has, and their :func:`minhash`."""
     if not kernels.COMPILED:
         hashes = shingle_hashes(normal)
-        return hashes, minhash(hashes)
+        return int(hashes.size), minhash(hashes)
     data = np.frombuffer(normal.encode("utf-8"), np.uint8)
     return kernels.shingles_and_minhash(data, SHINGLE_WORDS, _P, _MIN_A, _MIN_B)
 

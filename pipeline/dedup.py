@@ -315,7 +315,7 @@ def deduplicate(index: DedupIndex, article: Article, origin: int = 0) -> DedupRe
     normal = normalise(body)
     source = body if normal else cleaned.text
     normal = normal or normalise(source)
-    hashes, minhash = text.shingles_and_minhash(normal)
+    shingles, minhash = text.shingles_and_minhash(normal)
     full_text = cleaned.text
     terms, weights = story.story_terms(full_text)
     # The few values of one article go through Python lists (one conversion
@@ -327,7 +327,7 @@ def deduplicate(index: DedupIndex, article: Article, origin: int = 0) -> DedupRe
     stored_terms = np.array(term_list + padding, np.uint32)
     probe = _Probe(
         int(text.fingerprint(normal), 16),
-        int(hashes.size),
+        shingles,
         minhash,
         terms,
         WEIGHTS[stored_weights[: weights.size]],

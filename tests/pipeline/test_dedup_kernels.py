@@ -93,9 +93,9 @@ def test_packed_words_equal_the_plain_packing(bits: int) -> None:
     + [text.normalise(sample) for sample in TRICKY + _random_texts(300)],
 )
 def test_shingles_and_minhash_equal_the_plain_functions(sample: str) -> None:
-    hashes, minima = text.shingles_and_minhash(sample)
+    count, minima = text.shingles_and_minhash(sample)
     expected = text.shingle_hashes(sample)
-    assert hashes.dtype == expected.dtype and hashes.tolist() == expected.tolist()
+    assert count == expected.size
     assert minima.dtype == np.uint16 and minima.tolist() == text.minhash(expected).tolist()
 
 
