@@ -405,7 +405,17 @@ class DedupIndex:
         """Live rows in the window sharing a band or a posted term (or a bucket)."""
         found = self._by_key.lookup(keys, per_key=_PER_KEY)
         since = stored_time(published - int(self.config.window.total_seconds()))
-        return found[self._columns["published"].take(found) >= since]
+        columns = self._columns
+        if kernels.COMPILED:
+            return kernels.rows_since(
+                found,
+                columns["published"],
+                since,
+                columns["minhash"],
+                columns["terms"],
+                columns["weights"],
+            )[0]
+        return found[columns["published"].take(found) >= since]
 
 
 def _make_entry(

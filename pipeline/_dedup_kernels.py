@@ -438,6 +438,9 @@ def equal_minima(minhash: np.ndarray, rows: np.ndarray, probe: np.ndarray) -> np
     return matches
 
 
+_TERM_SLOTS = 4096  # a direct-mapped table on a term's low 12 bits
+
+
 @_compiled
 def story_cosine(
     terms: np.ndarray,
@@ -452,37 +455,37 @@ def story_cosine(
     A row's products (its weight, ``weights[step]``, times our weight of the
     same term, or 0) are added pairwise as ``np.add.reduce`` adds 16
     float32 values: eight sums of a[j] + a[j + 8], then those in a tree.
+    Our terms sit in a table by their low bits, so each of a row's terms is
+    one look-up with no branch; an empty slot holds a value whose low bits
+    name another slot, so no term equals it. If two of ours share a slot,
+    every term is compared with all of ours instead.
     """
-    # Our terms by their low byte (open addressing; index + 1, 0 is empty).
-    slots = np.zeros(256, np.int64)
+    table = np.empty(_TERM_SLOTS, np.int64)
+    table_weights = np.zeros(_TERM_SLOTS, np.float32)
+    for slot in range(_TERM_SLOTS):
+        table[slot] = (slot + 1) % _TERM_SLOTS
+    shared = False
     for k in range(ours.size):
-        slot = ours[k] & 255
-        while slots[slot]:
-            slot = (slot + 1) & 255
-        slots[slot] = k + 1
+        slot = ours[k] % _TERM_SLOTS
+        shared = shared or table[slot] % _TERM_SLOTS == slot
+        table[slot] = ours[k]
+        table_weights[slot] = our_weights[k]
     width = terms.shape[1]
     products = np.zeros(width, np.float32)
     cosine = np.empty(rows.size, np.float32)
-    # The rows are scattered over a large index: reading each row's first
-    # values in a loop of its own lets the CPU wait for many at once.
-    first_terms = np.empty(rows.size, np.int64)
-    first_steps = np.empty(rows.size, np.int64)
-    for i in range(rows.size):
-        first_terms[i] = terms[rows[i], 0]
-        first_steps[i] = steps[rows[i], 0]
     for i in range(rows.size):
         row = rows[i]
         for j in range(width):
-            term = first_terms[i] if j == 0 else terms[row, j]
-            matched = np.float32(0)
-            slot = term & 255
-            while slots[slot]:
-                k = slots[slot] - 1
-                if ours[k] == term:
-                    matched = our_weights[k]
-                    break
-                slot = (slot + 1) & 255
-            products[j] = weights[first_steps[i] if j == 0 else steps[row, j]] * matched
+            term = terms[row, j]
+            if shared:
+                matched = np.float32(0)
+                for k in range(ours.size):
+                    if ours[k] == term:
+                        matched = our_weights[k]
+            else:
+                slot = term % _TERM_SLOTS
+                matched = table_weights[slot] if table[slot] == term else np.float32(0)
+            products[j] = weights[steps[row, j]] * matched
         cosine[i] = _pairwise_sum(products)
     return cosine
 
@@ -639,3 +642,34 @@ def long_lines_may_repeat(data: np.ndarray, min_chars: int, prime: np.uint64) ->
         if found[k] == found[k - 1]:
             return True
     return False
+
+
+@_compiled
+def rows_since(
+    rows: np.ndarray,
+    published: np.ndarray,
+    since: int,
+    minhash: np.ndarray,
+    terms: np.ndarray,
+    steps: np.ndarray,
+) -> tuple[np.ndarray, int]:
+    """The ``rows`` published at or after ``since``, and a checksum of what was read.
+
+    The kept rows are scattered over a large index, and the judging loops
+    (:func:`equal_minima`, :func:`story_cosine`) read their MinHash, terms
+    and weights next: reading one value of each here, in a loop with no
+    dependence between rows, lets the CPU fetch them all at once. The
+    checksum (ignored) keeps the compiler from dropping those reads.
+    """
+    kept = np.empty(rows.size, rows.dtype)
+    count = 0
+    for row in rows:
+        kept[count] = row
+        count += published[row] >= since
+    touched = 0
+    for k in range(count):
+        row = kept[k]
+        # both ends: a row may straddle two cache lines
+        touched += minhash[row, 0] + minhash[row, -1] + terms[row, 0] + terms[row, -1]
+        touched += steps[row, 0] + steps[row, -1]
+    return kept[:count], touched

@@ -194,3 +194,16 @@ def test_normal_form_and_repeated_paragraphs_equal_the_plain_code(
     assert text.normalise(sample) == _plain(monkeypatch, text.normalise, sample)
     removed = text.remove_repeated_paragraphs(sample)
     assert removed == _plain(monkeypatch, text.remove_repeated_paragraphs, sample)
+
+
+def test_rows_since_keep_the_rows_in_the_window_in_order() -> None:
+    rng = np.random.default_rng(17)
+    columns = _story_columns(rng, 300)
+    published = rng.integers(-1000, 1000, 300).astype(np.int32)
+    rows = np.sort(rng.choice(300, 120, replace=False)).astype(np.uint32)
+    for since in (-2000, -3, 0, 999, 1000):
+        kept, _ = kernels.rows_since(
+            rows, published, since, columns["minhash"], columns["terms"], columns["weights"]
+        )
+        assert kept.dtype == rows.dtype
+        assert kept.tolist() == rows[published[rows] >= since].tolist()
