@@ -556,29 +556,28 @@ def posting_keys(
 
 @_compiled
 def ascii_words(data: np.ndarray, table: np.ndarray, trailers: np.ndarray) -> np.ndarray:
-    """``b" ".join(words)`` of ``data.lower().translate(table).split()``, a trailer word cut.
+    """``b" ".join(words)`` of ``data.lower().translate(punctuation).split()``, a trailer cut.
 
-    ``data`` is ASCII; a last word whose :func:`word_code` is in
-    ``trailers`` (sorted) is dropped, as ``_dedup_text.normalise`` does.
+    ``data`` is ASCII; ``table`` does the lowering and the translation and
+    makes every byte ``bytes.split`` splits at a space. Every byte is
+    written and the end moves on unless it is a space after a space (no
+    branch to mispredict at each word). A last word whose
+    :func:`word_code` is in ``trailers`` (sorted) is dropped, as
+    ``_dedup_text.normalise`` does.
     """
-    out = np.empty(data.size, np.uint8)
+    out = np.empty(data.size + 1, np.uint8)
     size = 0
     last = 0  # where the last word starts in ``out``
-    in_word = False
+    space = True  # the previous byte was a space (none is written first)
     for raw in data:
-        byte = table[raw + 32 if 65 <= raw <= 90 else raw]
-        # bytes.split() splits at space, \t, \n, \v, \f and \r
-        if byte == 32 or 9 <= byte <= 13:
-            in_word = False
-            continue
-        if not in_word:
-            if size:
-                out[size] = 32
-                size += 1
-            last = size
-            in_word = True
+        byte = table[raw]
+        blank = byte == _SPACE
         out[size] = byte
-        size += 1
+        last = size if space and not blank else last
+        size += not (blank and space)
+        space = blank
+    if space and size:
+        size -= 1  # the text ended with a space
     if size - last <= _LONGEST_CODE:
         code = 0
         for position in range(size - last):
@@ -673,3 +672,44 @@ def rows_since(
         touched += minhash[row, 0] + minhash[row, -1] + terms[row, 0] + terms[row, -1]
         touched += steps[row, 0] + steps[row, -1]
     return kept[:count], touched
+
+
+MARKUP, ENTITY, BYLINE, DATELINE = 1, 2, 4, 8  # text_cues bits
+
+
+@_compiled
+def _follows(data: np.ndarray, at: int, words: np.ndarray, start: int, end: int) -> bool:
+    if at + end - start > data.size:
+        return False
+    for k in range(end - start):
+        if data[at + k] != words[start + k]:
+            return False
+    return True
+
+
+@_compiled
+def text_cues(data: np.ndarray, datelines: np.ndarray) -> int:
+    """Which cues of ``_dedup_text.normalise``'s patterns an ASCII text holds (bits).
+
+    "<" (MARKUP), "&" (ENTITY), "By" (BYLINE), and "(" followed by one of
+    the ``datelines`` words (the rest of each dateline cue, each ended by a
+    0 byte; DATELINE), in one pass.
+    """
+    cues = 0
+    last = data.size - 1
+    for at in range(data.size):
+        byte = data[at]
+        if byte == 60:  # <
+            cues |= MARKUP
+        elif byte == 38:  # &
+            cues |= ENTITY
+        elif byte == 66 and at < last and data[at + 1] == 121:  # By
+            cues |= BYLINE
+        elif byte == 40 and not cues & DATELINE:  # (
+            start = 0
+            for end in range(datelines.size):
+                if datelines[end] == 0:
+                    if _follows(data, at + 1, datelines, start, end):
+                        cues |= DATELINE
+                    start = end + 1
+    return cues

@@ -35,6 +35,10 @@ _DATELINE = re.compile(
 # A dateline names its service in parentheses: without one of these
 # substrings the (slow, multi-line) dateline pattern cannot match.
 _DATELINE_CUES = ("(Reuter", "(AP)", "(AFP)", "(UPI)")
+# the cues after their "(", each ended by a 0 byte (for kernels.text_cues)
+_DATELINE_TAILS = np.frombuffer(
+    b"".join(cue[1:].encode() + b"\0" for cue in _DATELINE_CUES), np.uint8
+)
 _CORRECTED = re.compile(r"^\W*(?:corrected|correction|refile|repeat)\W*[-:]\s*", re.IGNORECASE)
 _TRAILERS = frozenset(("reuter", "reuters", "ap", "afp"))
 _TRAILER_BYTES = frozenset(word.encode() for word in _TRAILERS)
@@ -51,7 +55,11 @@ _PUNCTUATION = str.maketrans(
 _ASCII_PUNCTUATION = bytes(
     0x20 if chr(c) in string.punctuation or 0x1C <= c <= 0x1F else c for c in range(256)
 )
-_PUNCTUATION_TABLE = np.frombuffer(_ASCII_PUNCTUATION, np.uint8)
+# Lower case, punctuation and every byte bytes.split() splits at made a space, in one table.
+_WORD_BYTES = np.frombuffer(
+    bytes(range(256)).lower().translate(_ASCII_PUNCTUATION), np.uint8
+).copy()
+_WORD_BYTES[list(b"\t\n\r\x0b\x0c")] = 0x20
 _TRAILER_CODES = np.array(sorted(kernels.word_code(word) for word in _TRAILER_BYTES), np.int64)
 
 # Polynomial string hashing: the hash of any substring comes from two prefix
@@ -71,23 +79,29 @@ def normalise(text: str) -> str:
         >>> normalise("By Jane Doe\\nLONDON (Reuters) - Oil <b>ROSE</b>, 2%.\\nReuter")
         'oil rose 2'
     """
-    # Each pattern runs only when its cue character is present: most wire
-    # texts have no markup, byline or dateline, and regexes dominate the cost.
+    # Each pattern runs only when its cue is present: most wire texts have
+    # no markup, byline or dateline, and regexes dominate the cost.
     if not text.isascii():
         text = unicodedata.normalize("NFKC", text)
-    if "<" in text:
-        text = _TAG.sub(" ", text)
-    if "&" in text:
-        text = html.unescape(text)
-    if "By" in text:
+    cues = _cues(text)
+    if cues & kernels.MARKUP:
+        text, count = _TAG.subn(" ", text)
+        if count:
+            cues = _plain_cues(text)
+    if cues & kernels.ENTITY:
+        unescaped = html.unescape(text)
+        if unescaped != text:
+            text, cues = unescaped, _plain_cues(unescaped)
+    if cues & kernels.BYLINE:
         text = _BYLINE.sub(" ", text)
-    if any(cue in text for cue in _DATELINE_CUES):
+        cues = _plain_cues(text)
+    if cues & kernels.DATELINE:
         text = _DATELINE.sub(" ", text)
     text = _CORRECTED.sub("", text.strip())
     if text.isascii():
         if kernels.COMPILED:
             data = np.frombuffer(text.encode(), np.uint8)
-            words = kernels.ascii_words(data, _PUNCTUATION_TABLE, _TRAILER_CODES)
+            words = kernels.ascii_words(data, _WORD_BYTES, _TRAILER_CODES)
             return words.tobytes().decode()
         ascii_words = text.lower().encode().translate(_ASCII_PUNCTUATION).split()
         if ascii_words and ascii_words[-1] in _TRAILER_BYTES:
@@ -98,6 +112,27 @@ def normalise(text: str) -> str:
     if words and words[-1] in _TRAILERS:
         words.pop()
     return " ".join(words)
+
+
+def _cues(text: str) -> int:
+    """:func:`_plain_cues`, in one compiled pass over an ASCII text."""
+    if kernels.COMPILED and text.isascii():
+        return kernels.text_cues(np.frombuffer(text.encode(), np.uint8), _DATELINE_TAILS)
+    return _plain_cues(text)
+
+
+def _plain_cues(text: str) -> int:
+    """Which patterns of :func:`normalise` may match ``text`` (``kernels.MARKUP`` etc.)."""
+    cues = 0
+    if "<" in text:
+        cues |= kernels.MARKUP
+    if "&" in text:
+        cues |= kernels.ENTITY
+    if "By" in text:
+        cues |= kernels.BYLINE
+    if any(cue in text for cue in _DATELINE_CUES):
+        cues |= kernels.DATELINE
+    return cues
 
 
 def fingerprint(normal: str) -> str:

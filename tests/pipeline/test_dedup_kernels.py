@@ -35,6 +35,12 @@ TRICKY = [
     "\uff11\uff12 May \u0663 and 4",  # digits of other scripts: the plain code path
     "zero\x1c5\t6\r\n7",
     "By Jane Doe\nLONDON (Reuters) - Oil rose 2% in May.\nReuter\n",
+    "WASHINGTON (AP) - x (UPI y(AFP) &amp; <b>By</b> the (Reuter",
+    "B",
+    "(",
+    "x (AP",
+    "ends By",
+    "&#66;y Jane Doe\nPARIS (AFP) - <i>it</i> rose",
 ]
 
 
@@ -207,3 +213,8 @@ def test_rows_since_keep_the_rows_in_the_window_in_order() -> None:
         )
         assert kept.dtype == rows.dtype
         assert kept.tolist() == rows[published[rows] >= since].tolist()
+
+
+@pytest.mark.parametrize("sample", TRICKY + _line_texts(300))
+def test_text_cues_equal_the_plain_checks(sample: str) -> None:
+    assert text._cues(sample) == text._plain_cues(sample)
