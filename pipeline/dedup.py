@@ -38,6 +38,12 @@ columns, not stored) for 16 bands and up to 8 terms, fewer where a bucket
 holds more than the ``_PER_KEY`` newest rows a lookup reads (common terms),
 and the id strings.
 
+Speed: the loops over a text's bytes (normal form, shingles and MinHash,
+figure items, repeated lines) and over candidate rows (postings, equal
+minima, story cosine) run compiled by numba (:mod:`pipeline._dedup_kernels`)
+and give the values of the plain code kept beside them, which runs where
+numba is missing. The machine code is cached next to that module on first use.
+
 Re-delivery: an article whose id is indexed with the same fingerprint gets its
 first verdict's story back as ``unique`` (at-least-once delivery must not turn
 an article into a duplicate of itself). Same id with different content is a
