@@ -218,3 +218,14 @@ def test_rows_since_keep_the_rows_in_the_window_in_order() -> None:
 @pytest.mark.parametrize("sample", TRICKY + _line_texts(300))
 def test_text_cues_equal_the_plain_checks(sample: str) -> None:
     assert text._cues(sample) == text._plain_cues(sample)
+
+
+@pytest.mark.parametrize("width", [1, 5, 8, 12, 16, 17, 24, 40, 127])
+def test_pairwise_sum_adds_as_numpy_reduces_a_row(width: int) -> None:
+    rng = np.random.default_rng(width)
+    rows = (rng.random((200, width)) * rng.choice([1e-3, 1.0, 1e3], (200, width))).astype(
+        np.float32
+    )
+    expected = np.add.reduce(rows, axis=1)
+    found = np.array([kernels._pairwise_sum(row) for row in rows], np.float32)
+    assert found.tobytes() == expected.tobytes()
