@@ -26,6 +26,8 @@ import zlib
 
 import numpy as np
 
+from pipeline import _dedup_kernels as kernels
+
 MASK_BITS = 128
 MASK_WORDS = MASK_BITS // 64  # each mask is stored as this many uint64 words
 # A CRC (unsigned) picks bit ``crc % MASK_BITS``: its low bits index a table of
@@ -93,6 +95,7 @@ _AMBIGUOUS_MONTHS = {b"may": b"may", b"mar": b"mar"}
 # Tokens are bytes (UTF-8): hashed as they are, with no str built or encoded.
 _FIGURE_WORDS = {k.encode(): v.encode() for k, v in (_NUMBER_WORDS | _MONTHS).items()}
 _CANDIDATES = frozenset(_FIGURE_WORDS) | frozenset(_AMBIGUOUS_MONTHS)
+_WORD_TABLE = kernels.word_table(_FIGURE_WORDS, _AMBIGUOUS_MONTHS)
 
 
 def _ambiguous_month(token: bytes, previous: bytes, following: bytes) -> bool:
@@ -109,12 +112,17 @@ def _is_number(token: bytes) -> bool:
     return token[:1].isdigit() or token[:1] >= b"\x80"
 
 
+def _other_digits(text: str, data: bytes) -> bool:
+    """Whether ``text`` has digits of another script (``\\d`` matches them)."""
+    return not text.isascii() and _DIGIT.search(data.translate(None, _ASCII).decode()) is not None
+
+
 def _tokens(text: str) -> list[bytes]:
     """``_TOKEN.findall(text)``, UTF-8 encoded."""
     data = text.encode()
     # Non-ASCII characters separate tokens (their bytes are no token bytes),
     # unless they are digits of another script (\d): then the str regex.
-    if not text.isascii() and _DIGIT.search(data.translate(None, _ASCII).decode()):
+    if _other_digits(text, data):
         return [token.encode() for token in _TOKEN.findall(text)]
     # A "." or "," before a space ends no token: dropped, most words are letters only.
     chunks = data.translate(_TO_CHUNKS).replace(b". ", b" ").replace(b", ", b" ")
@@ -135,6 +143,18 @@ def _tokens(text: str) -> list[bytes]:
         at += len(parts) - 1
 
 
+def figure_words(text: str) -> np.ndarray:
+    """:func:`to_words` of :func:`figure_masks` (uint64), by the compiled loop where it can.
+
+    The loop reads UTF-8 bytes: a text with digits of another script (which
+    ``\\d`` counts as digits) takes the plain code.
+    """
+    data = text.encode()
+    if kernels.COMPILED and not _other_digits(text, data):
+        return kernels.figure_words(np.frombuffer(data, np.uint8), *_WORD_TABLE, kernels.CRC_TABLE)
+    return np.array(to_words(plain_figure_masks(text)), np.uint64)
+
+
 def figure_masks(text: str) -> tuple[int, ...]:
     """The left, right, triple and value masks of a text's figures (128 bits each).
 
@@ -143,6 +163,15 @@ def figure_masks(text: str) -> tuple[int, ...]:
         >>> bin(left).count("1"), bin(triple).count("1")
         (1, 0)
     """
+    words = figure_words(text).tolist()
+    return tuple(
+        sum(words[kind * MASK_WORDS + j] << (64 * j) for j in range(MASK_WORDS))
+        for kind in range(KINDS)
+    )
+
+
+def plain_figure_masks(text: str) -> tuple[int, ...]:
+    """:func:`figure_masks` in plain Python: the definition the compiled loop follows."""
     raw = _tokens(text)
     # Tokens hold no spaces: one join, lower and split is one C-level pass.
     lowered = b" ".join(raw).lower()
@@ -212,6 +241,9 @@ _PACKED_MAX = _WORDS * 8  # bytes of the words themselves, the longest packed fo
 
 def pack(words: np.ndarray) -> bytes:
     """:func:`to_words` output (uint64) in fewer bytes, losslessly (see :func:`pack_masks`)."""
+    if kernels.COMPILED:
+        words = np.ascontiguousarray(words, np.uint64)
+        return kernels.pack_words(words, KINDS, MASK_WORDS, _PACKED_MAX).tobytes()
     values = [int(word) for word in words.tolist()]
     return pack_masks(
         tuple(

@@ -17,9 +17,11 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 
 from pipeline import _dedup_figures as figures
+from pipeline import _dedup_kernels as kernels
 from pipeline import _dedup_story_terms as story
 from pipeline import _dedup_text as text
 from pipeline._dedup_store import (
+    MIX,
     Blobs,
     Columns,
     Postings,
@@ -166,6 +168,16 @@ def row_keys(shingles: int, minhash: list[int], terms: list[int]) -> list[int]:
     posted = [term for term in terms[:_POSTED_TERMS] if term]
     keys += salted_key_list(posted, [_SALT_TERM] * len(posted))
     return [key for key in keys if key]
+
+
+def row_key_list(shingles: int, minhash: np.ndarray, terms: np.ndarray) -> list[int]:
+    """:func:`row_keys` of one article's MinHash (uint16) and terms (uint32) arrays."""
+    if kernels.COMPILED:
+        keys = kernels.posting_keys(
+            shingles, minhash, terms, _BAND_SALT_LIST[0], _SALT_TERM, _POSTED_TERMS, MIX
+        )
+        return keys.tolist()
+    return row_keys(shingles, minhash.tolist(), terms.tolist())
 
 
 def term_keys(terms: np.ndarray) -> np.ndarray:
@@ -393,7 +405,17 @@ class DedupIndex:
         """Live rows in the window sharing a band or a posted term (or a bucket)."""
         found = self._by_key.lookup(keys, per_key=_PER_KEY)
         since = stored_time(published - int(self.config.window.total_seconds()))
-        return found[self._columns["published"].take(found) >= since]
+        columns = self._columns
+        if kernels.COMPILED:
+            return kernels.rows_since(
+                found,
+                columns["published"],
+                since,
+                columns["minhash"],
+                columns["terms"],
+                columns["weights"],
+            )[0]
+        return found[columns["published"].take(found) >= since]
 
 
 def _make_entry(

@@ -25,6 +25,8 @@ from itertools import chain
 
 import numpy as np
 
+from pipeline import _dedup_kernels as kernels
+
 _PENDING = 4096  # postings buffered in a dict before they join the table
 _PENDING_BYTES = 120  # dict slot, list and int objects per pending posting (measured)
 _LOAD = 4  # postings per bucket after a rebuild is at most this ...
@@ -32,15 +34,15 @@ _MAX_LOAD = 8  # ... and a table this full asks to be rebuilt
 _MIN_BITS = 8
 _GROUP_BITS = 6  # buckets sharing one uint32 start (a lookup sums up to 63 counts)
 _GROUP = 1 << _GROUP_BITS
-_MIX = np.uint64(0x9E3779B97F4A7C15)
-_MIX_INT = int(_MIX)
+MIX = np.uint64(0x9E3779B97F4A7C15)  # the multiplier of salted keys
+_MIX_INT = int(MIX)
 _LOW_64 = 0xFFFFFFFFFFFFFFFF
 
 
 def salted_keys(values: np.ndarray, salt: int | np.ndarray) -> np.ndarray:
     """Hash 32-bit values with a per-purpose salt into 32-bit posting keys."""
     salts = np.asarray(salt, dtype=np.uint64) << np.uint64(32)
-    mixed = (values.astype(np.uint64) ^ salts) * _MIX
+    mixed = (values.astype(np.uint64) ^ salts) * MIX
     return (mixed >> np.uint64(32)).astype(np.uint32)
 
 
@@ -244,6 +246,17 @@ class Postings:
                     taken = found[-per_key:]
                     recent.extend(taken)
                     quota[i] -= len(taken)
+        if kernels.COMPILED:
+            return kernels.posted_rows(
+                np.array(key_list, np.int64),
+                32 - self._bits,
+                np.array(quota, np.int64),
+                self._counts,
+                self._base,
+                self._low,
+                self._high,
+                np.array(recent, np.uint32),
+            )
         buckets = np.array(key_list, dtype=np.intp) >> (32 - self._bits)
         first, right = self._bounds(buckets)
         left = np.maximum(first, right - np.array(quota, dtype=np.int64))

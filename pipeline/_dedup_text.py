@@ -14,6 +14,8 @@ import unicodedata
 
 import numpy as np
 
+from pipeline import _dedup_kernels as kernels
+
 SHINGLE_WORDS = 5
 MINHASH_SIZE = 32  # 16 LSH bands of 2 rows; also the similarity estimate
 BANDS = MINHASH_SIZE // 2
@@ -33,6 +35,10 @@ _DATELINE = re.compile(
 # A dateline names its service in parentheses: without one of these
 # substrings the (slow, multi-line) dateline pattern cannot match.
 _DATELINE_CUES = ("(Reuter", "(AP)", "(AFP)", "(UPI)")
+# the cues after their "(", each ended by a 0 byte (for kernels.text_cues)
+_DATELINE_TAILS = np.frombuffer(
+    b"".join(cue[1:].encode() + b"\0" for cue in _DATELINE_CUES), np.uint8
+)
 _CORRECTED = re.compile(r"^\W*(?:corrected|correction|refile|repeat)\W*[-:]\s*", re.IGNORECASE)
 _TRAILERS = frozenset(("reuter", "reuters", "ap", "afp"))
 _TRAILER_BYTES = frozenset(word.encode() for word in _TRAILERS)
@@ -49,6 +55,12 @@ _PUNCTUATION = str.maketrans(
 _ASCII_PUNCTUATION = bytes(
     0x20 if chr(c) in string.punctuation or 0x1C <= c <= 0x1F else c for c in range(256)
 )
+# Lower case, punctuation and every byte bytes.split() splits at made a space, in one table.
+_WORD_BYTES = np.frombuffer(
+    bytes(range(256)).lower().translate(_ASCII_PUNCTUATION), np.uint8
+).copy()
+_WORD_BYTES[list(b"\t\n\r\x0b\x0c")] = 0x20
+_TRAILER_CODES = np.array(sorted(kernels.word_code(word) for word in _TRAILER_BYTES), np.int64)
 
 # Polynomial string hashing: the hash of any substring comes from two prefix
 # sums, so every word shingle of a text is hashed in a handful of numpy calls.
@@ -67,20 +79,30 @@ def normalise(text: str) -> str:
         >>> normalise("By Jane Doe\\nLONDON (Reuters) - Oil <b>ROSE</b>, 2%.\\nReuter")
         'oil rose 2'
     """
-    # Each pattern runs only when its cue character is present: most wire
-    # texts have no markup, byline or dateline, and regexes dominate the cost.
+    # Each pattern runs only when its cue is present: most wire texts have
+    # no markup, byline or dateline, and regexes dominate the cost.
     if not text.isascii():
         text = unicodedata.normalize("NFKC", text)
-    if "<" in text:
-        text = _TAG.sub(" ", text)
-    if "&" in text:
-        text = html.unescape(text)
-    if "By" in text:
+    cues = _cues(text)
+    if cues & kernels.MARKUP:
+        text, count = _TAG.subn(" ", text)
+        if count:
+            cues = _plain_cues(text)
+    if cues & kernels.ENTITY:
+        unescaped = html.unescape(text)
+        if unescaped != text:
+            text, cues = unescaped, _plain_cues(unescaped)
+    if cues & kernels.BYLINE:
         text = _BYLINE.sub(" ", text)
-    if any(cue in text for cue in _DATELINE_CUES):
+        cues = _plain_cues(text)
+    if cues & kernels.DATELINE:
         text = _DATELINE.sub(" ", text)
     text = _CORRECTED.sub("", text.strip())
     if text.isascii():
+        if kernels.COMPILED:
+            data = np.frombuffer(text.encode(), np.uint8)
+            words = kernels.ascii_words(data, _WORD_BYTES, _TRAILER_CODES)
+            return words.tobytes().decode()
         ascii_words = text.lower().encode().translate(_ASCII_PUNCTUATION).split()
         if ascii_words and ascii_words[-1] in _TRAILER_BYTES:
             ascii_words.pop()
@@ -90,6 +112,27 @@ def normalise(text: str) -> str:
     if words and words[-1] in _TRAILERS:
         words.pop()
     return " ".join(words)
+
+
+def _cues(text: str) -> int:
+    """:func:`_plain_cues`, in one compiled pass over an ASCII text."""
+    if kernels.COMPILED and text.isascii():
+        return kernels.text_cues(np.frombuffer(text.encode(), np.uint8), _DATELINE_TAILS)
+    return _plain_cues(text)
+
+
+def _plain_cues(text: str) -> int:
+    """Which patterns of :func:`normalise` may match ``text`` (``kernels.MARKUP`` etc.)."""
+    cues = 0
+    if "<" in text:
+        cues |= kernels.MARKUP
+    if "&" in text:
+        cues |= kernels.ENTITY
+    if "By" in text:
+        cues |= kernels.BYLINE
+    if any(cue in text for cue in _DATELINE_CUES):
+        cues |= kernels.DATELINE
+    return cues
 
 
 def fingerprint(normal: str) -> str:
@@ -146,6 +189,15 @@ def minhash(hashes: np.ndarray) -> np.ndarray:
     return ((minima >> np.uint64(32)) & np.uint64(0xFFFF)).astype(np.uint16)
 
 
+def shingles_and_minhash(normal: str) -> tuple[int, np.ndarray]:
+    """How many distinct :func:`shingle_hashes` a normal form has, and their :func:`minhash`."""
+    if not kernels.COMPILED:
+        hashes = shingle_hashes(normal)
+        return int(hashes.size), minhash(hashes)
+    data = np.frombuffer(normal.encode("utf-8"), np.uint8)
+    return kernels.shingles_and_minhash(data, SHINGLE_WORDS, _P, _MIN_A, _MIN_B)
+
+
 def jaccard(matches: np.ndarray) -> np.ndarray:
     """Jaccard estimate from the fraction of equal 16-bit minima (chance removed)."""
     chance = 1.0 / 65536
@@ -173,6 +225,10 @@ def remove_repeated_paragraphs(body: str, min_chars: int = 40) -> tuple[str, int
         >>> remove_repeated_paragraphs("A long enough first paragraph of text here.\\n" * 2)
         ('A long enough first paragraph of text here.\\n', 1)
     """
+    if kernels.COMPILED and min_chars > 0 and body.isascii():
+        data = np.frombuffer(body.encode(), np.uint8)
+        if not kernels.long_lines_may_repeat(data, min_chars, _P):
+            return body, 0
     lines = body.splitlines(keepends=True)
     keys = [line.strip().lower() for line in lines]
     long = [key for key in keys if len(key) >= min_chars]

@@ -39,6 +39,12 @@ columns, not stored) for 16 bands and up to 8 terms, fewer where a bucket
 holds more than the ``_PER_KEY`` newest rows a lookup reads (common terms),
 and the id strings.
 
+Speed: the loops over a text's bytes (normal form, shingles and MinHash,
+figure items, repeated lines) and over candidate rows (postings, equal
+minima, story cosine) run compiled by numba (:mod:`pipeline._dedup_kernels`)
+and give the values of the plain code kept beside them, which runs where
+numba is missing. The machine code is cached next to that module on first use.
+
 Re-delivery: an article whose id is indexed with the same fingerprint gets its
 first verdict's story back as ``unique`` (at-least-once delivery must not turn
 an article into a duplicate of itself). Same id with different content is a
@@ -53,6 +59,7 @@ from functools import cache
 import numpy as np
 
 from pipeline import _dedup_figures as figures
+from pipeline import _dedup_kernels as kernels
 from pipeline import _dedup_story_terms as story
 from pipeline import _dedup_text as text
 from pipeline._dedup_index import (
@@ -64,7 +71,7 @@ from pipeline._dedup_index import (
     IndexEntry,
     epoch_seconds,
     quantised_steps,
-    row_keys,
+    row_key_list,
     same_text,
     stored_time,
 )
@@ -96,7 +103,7 @@ class DedupResult:
 class _Probe:
     """The features of the article being judged; figures are computed on demand."""
 
-    __slots__ = ("_masks", "fingerprint", "minhash", "shingles", "source", "terms", "weights")
+    __slots__ = ("_figures", "fingerprint", "minhash", "shingles", "source", "terms", "weights")
 
     def __init__(
         self,
@@ -113,19 +120,15 @@ class _Probe:
         self.terms = terms
         self.weights = weights
         self.source = source
-        self._masks: tuple[int, ...] | None = None
-
-    @property
-    def masks(self) -> tuple[int, ...]:
-        # Only a near duplicate or an article to be indexed needs its figures.
-        if self._masks is None:
-            self._masks = figures.figure_masks(self.source)
-        return self._masks
+        self._figures: np.ndarray | None = None
 
     @property
     def figures(self) -> np.ndarray:
         """The figure masks as :func:`figures.to_words` words (what the index compares)."""
-        return np.array(figures.to_words(self.masks), np.uint64)
+        # Only a near duplicate or an article to be indexed needs its figures.
+        if self._figures is None:
+            self._figures = figures.figure_words(self.source)
+        return self._figures
 
 
 def _verdict_for(
@@ -140,25 +143,31 @@ def _verdict_for(
     columns = index._columns
     threshold = index.config.duplicate_threshold
     if probe.shingles and rows.size:
-        equal = columns["minhash"].take(rows, axis=0) == probe.minhash
+        matches = _equal_minima(columns["minhash"], rows, probe.minhash)
+        most = int(matches.max())
         # Without a shared minimum (most articles) no row is the same text
-        # and every overlap is 0: nothing to count.
-        if threshold <= 0 or np.count_nonzero(equal):
-            matches = equal.sum(axis=1)
-            # Most candidates share a minimum or two by chance (16-bit
-            # minima): too few for any of them to be a duplicate.
-            if int(matches.max()) >= _matches_needed(threshold, index.config.min_size_ratio):
-                verdict = _duplicate_verdict(
-                    index, rows, matches, probe, corrects, removed, fingerprint
-                )
-                if verdict is not None:
-                    return verdict
+        # and every overlap is 0. Most candidates share a minimum or two by
+        # chance (16-bit minima): too few for any of them to be a duplicate.
+        needed = _matches_needed(threshold, index.config.min_size_ratio)
+        if (threshold <= 0 or most) and most >= needed:
+            verdict = _duplicate_verdict(
+                index, rows, matches, probe, corrects, removed, fingerprint
+            )
+            if verdict is not None:
+                return verdict
     if rows.size and probe.terms.size:
         cosine = _cosine(columns, rows, probe.terms, probe.weights)
         best = int(cosine.argmax())
         if cosine[best] >= index.config.story_threshold:
             story_id = index._story(int(rows[best]))
     return DedupVerdict("unique", fingerprint, story_id, repeated_paragraphs_removed=removed)
+
+
+def _equal_minima(minhash: np.ndarray, rows: np.ndarray, probe: np.ndarray) -> np.ndarray:
+    """How many minima of each row equal the probe's (int64)."""
+    if kernels.COMPILED:
+        return kernels.equal_minima(minhash, rows, probe)
+    return (minhash.take(rows, axis=0) == probe).sum(axis=1)
 
 
 @cache
@@ -263,6 +272,10 @@ _NO_WEIGHTS = np.zeros(1 << _SLOT_BITS, np.float32)
 def _cosine(
     columns: Columns, rows: np.ndarray, terms: np.ndarray, weights: np.ndarray
 ) -> np.ndarray:
+    if kernels.COMPILED:
+        return kernels.story_cosine(
+            columns["terms"], columns["weights"], rows, terms, weights, WEIGHTS
+        )
     # Terms within one article are distinct, so each of a row's terms matches
     # at most one of ours: its slot in the table says which.
     slots = terms & _SLOT_MASK
@@ -309,8 +322,7 @@ def deduplicate(index: DedupIndex, article: Article, origin: int = 0) -> DedupRe
     normal = normalise(body)
     source = body if normal else cleaned.text
     normal = normal or normalise(source)
-    hashes = text.shingle_hashes(normal) if normal else np.zeros(0, np.uint64)
-    minhash = text.minhash(hashes)
+    shingles, minhash = text.shingles_and_minhash(normal)
     full_text = cleaned.text
     terms, weights = story.story_terms(full_text)
     # The few values of one article go through Python lists (one conversion
@@ -322,13 +334,13 @@ def deduplicate(index: DedupIndex, article: Article, origin: int = 0) -> DedupRe
     stored_terms = np.array(term_list + padding, np.uint32)
     probe = _Probe(
         int(text.fingerprint(normal), 16),
-        int(hashes.size),
+        shingles,
         minhash,
         terms,
         WEIGHTS[stored_weights[: weights.size]],
         source,
     )
-    keys = row_keys(probe.shingles, minhash_list, term_list)
+    keys = row_key_list(probe.shingles, minhash, stored_terms)
     published = epoch_seconds(article.published_at)
     index.advance(article.published_at)
     rows = index._candidates(keys, published)
@@ -360,11 +372,11 @@ def deduplicate(index: DedupIndex, article: Article, origin: int = 0) -> DedupRe
     verdict = _verdict_for(index, rows, probe, story_id, corrects, removed)
     if verdict.is_duplicate:
         return DedupResult(cleaned, verdict, None)
-    masks = probe.masks
+    figure_words = probe.figures
     values = {
         "minhash": minhash,
         "shingles": probe.shingles,
-        "figures": figures.pack_masks(masks),
+        "figures": figures.pack(figure_words),
         "published": stored_time(published),
         "fingerprint": probe.fingerprint & LOW_32,
         "terms": stored_terms,
@@ -382,7 +394,7 @@ def deduplicate(index: DedupIndex, article: Article, origin: int = 0) -> DedupRe
         fingerprint=f"{probe.fingerprint:016x}",
         published_at=article.published_at,
         shingles=probe.shingles,
-        figures=tuple(figures.to_words(masks)),
+        figures=tuple(figure_words.tolist()),
         minhash=tuple(minhash_list),
         terms=tuple(term_list[:used]),
         weights=tuple(WEIGHT_VALUES[step] for step in steps[:used]),

@@ -1,0 +1,715 @@
+"""Compiled loops (numba) for the de-duplication features.
+
+The features are defined by the plain-Python code in :mod:`pipeline._dedup_text`
+and :mod:`pipeline._dedup_figures`; these loops compute the same values from
+a text's UTF-8 bytes in one pass each, without a Python object per token,
+shingle or figure. Tests compare them with the plain code on tricky texts.
+
+Without numba installed the callers use the plain code (``COMPILED`` is
+false); the functions here then stay plain Python (slow, but the same).
+``cache=True`` keeps the machine code next to this module (or in the user's
+cache directory where that is read-only), so a worker compiles them once.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+try:
+    from numba import njit
+except ImportError:  # pragma: no cover - numba is a declared dependency
+    njit = None
+
+COMPILED = njit is not None
+
+
+def _compiled(function):  # type: ignore[no-untyped-def]
+    return njit(cache=True, nogil=True)(function) if njit is not None else function
+
+
+def _crc_table() -> np.ndarray:
+    # zlib's CRC-32 (reflected polynomial 0xEDB88320), one entry per byte.
+    table = np.zeros(256, np.int64)
+    for byte in range(256):
+        crc = byte
+        for _ in range(8):
+            crc = (crc >> 1) ^ 0xEDB88320 if crc & 1 else crc >> 1
+        table[byte] = crc
+    return table
+
+
+CRC_TABLE = _crc_table()
+_CRC_START = 0xFFFFFFFF
+_MIX = np.uint64(0x9E3779B97F4A7C15)  # spreads a hash over a table's slots
+
+
+@_compiled
+def crc32(data: np.ndarray, crc: int, table: np.ndarray) -> int:
+    """``zlib.crc32(bytes(data), crc)`` (used by the tests; the loops inline it)."""
+    state = crc ^ _CRC_START
+    for byte in data:
+        state = table[(state ^ byte) & 0xFF] ^ (state >> 8)
+    return state ^ _CRC_START
+
+
+# -- figures ---------------------------------------------------------------
+
+
+def word_code(word: bytes) -> int:
+    """A letters-only word of 1 to 12 letters as one integer (5 bits a letter, case folded)."""
+    code = 0
+    for position, byte in enumerate(word.lower()):
+        code |= (byte - 96) << (5 * position)
+    return code
+
+
+def word_table(words: dict[bytes, bytes], ambiguous: dict[bytes, bytes]) -> tuple[np.ndarray, ...]:
+    """The figure words as arrays for :func:`figure_words`: codes (sorted), kinds, forms.
+
+    Kind 0 is a word that is always a figure (its form replaces it, also as
+    a neighbour), kind 1 one that is a figure only beside a number or
+    capitalised ("May"), written as itself.
+    """
+    entries = sorted(
+        [(word_code(word), 0, form) for word, form in words.items()]
+        + [(word_code(word), 1, form) for word, form in ambiguous.items()]
+    )
+    codes = np.array([code for code, _, _ in entries], np.int64)
+    kinds = np.array([kind for _, kind, _ in entries], np.int64)
+    forms = b"".join(form for _, _, form in entries)
+    ends = np.cumsum([len(form) for _, _, form in entries]).astype(np.int64)
+    return codes, kinds, np.frombuffer(forms, np.uint8).copy(), ends
+
+
+_DIGIT_0, _DIGIT_9 = 48, 57
+_COMMA, _SPACE = 44, 32
+# the wire trailer, no context (as word_code gives them)
+_REUTER, _REUTERS = word_code(b"reuter"), word_code(b"reuters")
+_LONGEST_CODE = 12  # letters that fit 60 bits
+
+
+@_compiled
+def _is_letter(byte: int) -> bool:
+    return (65 <= byte <= 90) or (97 <= byte <= 122)
+
+
+@_compiled
+def _is_digit(byte: int) -> bool:
+    return _DIGIT_0 <= byte <= _DIGIT_9
+
+
+@_compiled
+def _in_number(byte: int) -> bool:
+    # the bytes between a number's digits: 0-9 . , / -
+    return (_DIGIT_0 <= byte <= _DIGIT_9) or byte == 46 or byte == 44 or byte == 47 or byte == 45
+
+
+@_compiled
+def _tokens(data: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Starts, ends and figure-word index (-1: none) of the tokens, trailers dropped.
+
+    A token is a run of ASCII letters or a number: a digit, then digits and
+    ``.,/-``, up to its last digit (``_dedup_figures._TOKEN``); any other
+    byte (non-ASCII ones included) separates tokens.
+    """
+    size = data.size
+    # at most one token a byte ("a1b2" has four)
+    starts = np.empty(size, np.int64)
+    ends = np.empty(size, np.int64)
+    found = np.empty(size, np.int64)
+    count = 0
+    at = 0
+    while at < size:
+        byte = data[at]
+        if _is_letter(byte):
+            end = at + 1
+            while end < size and _is_letter(data[end]):
+                end += 1
+            code = -1
+            if end - at <= _LONGEST_CODE:
+                key = 0
+                for position in range(end - at):
+                    key |= ((data[at + position] | 32) - 96) << (5 * position)
+                if key == _REUTER or key == _REUTERS:
+                    at = end
+                    continue
+                match = np.searchsorted(codes, key)
+                if match < codes.size and codes[match] == key:
+                    code = match
+            starts[count], ends[count], found[count] = at, end, code
+            count += 1
+            at = end
+        elif _is_digit(byte):
+            last = at
+            end = at + 1
+            while end < size and _in_number(data[end]):
+                if _is_digit(data[end]):
+                    last = end
+                end += 1
+            starts[count], ends[count], found[count] = at, last + 1, -1
+            count += 1
+            at = last + 1
+        else:
+            at += 1
+    return starts[:count], ends[:count], found[:count]
+
+
+@_compiled
+def _feed_word(
+    state: int,
+    data: np.ndarray,
+    start: int,
+    end: int,
+    code: int,
+    kinds: np.ndarray,
+    forms: np.ndarray,
+    form_ends: np.ndarray,
+    table: np.ndarray,
+) -> int:
+    """CRC state after a token as a neighbour: its figure-word form, else lower-cased."""
+    if code >= 0 and kinds[code] == 0:
+        for at in range(form_ends[code - 1] if code else 0, form_ends[code]):
+            state = table[(state ^ forms[at]) & 0xFF] ^ (state >> 8)
+        return state
+    for at in range(start, end):
+        byte = data[at]
+        if 65 <= byte <= 90:
+            byte += 32
+        state = table[(state ^ byte) & 0xFF] ^ (state >> 8)
+    return state
+
+
+@_compiled
+def _set_bit(words: np.ndarray, kind: int, crc: int) -> None:
+    bit = crc & 127
+    words[2 * kind + (bit >> 6)] |= np.uint64(1) << np.uint64(bit & 63)
+
+
+@_compiled
+def figure_words(
+    data: np.ndarray,
+    codes: np.ndarray,
+    kinds: np.ndarray,
+    forms: np.ndarray,
+    form_ends: np.ndarray,
+    table: np.ndarray,
+) -> np.ndarray:
+    """``_dedup_figures.to_words(figure_masks(text))`` from the text's UTF-8 bytes.
+
+    Valid for texts whose digits are all ASCII (the caller checks): other
+    non-ASCII characters separate tokens, as in the plain code.
+    """
+    words = np.zeros(8, np.uint64)
+    starts, ends, found = _tokens(data, codes)
+    last = starts.size - 1
+    for i in range(starts.size):
+        start, end, code = starts[i], ends[i], found[i]
+        number = _is_digit(data[start])
+        if not number:
+            if code < 0:
+                continue
+            if kinds[code] == 1:
+                # "may"/"mar": a month if written "May" or beside a number
+                named = 65 <= data[start] <= 90
+                for at in range(start + 1, end):
+                    named = named and 97 <= data[at] <= 122
+                beside = (i > 0 and _is_digit(data[starts[i - 1]])) or (
+                    i < last and _is_digit(data[starts[i + 1]])
+                )
+                if not (named or beside):
+                    continue
+        # The figure: a number without its commas, or the word's form.
+        crc = _CRC_START
+        if number:
+            for at in range(start, end):
+                if data[at] != _COMMA:
+                    crc = table[(crc ^ data[at]) & 0xFF] ^ (crc >> 8)
+        else:
+            crc = _feed_word(crc, data, start, end, code, kinds, forms, form_ends, table)
+        figure_state = crc
+        crc ^= _CRC_START
+        _set_bit(words, 3, crc)
+        pair = 0
+        if i > 0:
+            state = _feed_word(
+                _CRC_START,
+                data,
+                starts[i - 1],
+                ends[i - 1],
+                found[i - 1],
+                kinds,
+                forms,
+                form_ends,
+                table,
+            )
+            state = table[(state ^ _SPACE) & 0xFF] ^ (state >> 8)
+            # then the figure again (a number without commas, or a form)
+            if number:
+                for at in range(start, end):
+                    if data[at] != _COMMA:
+                        state = table[(state ^ data[at]) & 0xFF] ^ (state >> 8)
+            else:
+                state = _feed_word(state, data, start, end, code, kinds, forms, form_ends, table)
+            pair = state ^ _CRC_START
+            _set_bit(words, 0, pair)
+        if i < last:
+            # crc32(" " + following, crc) continues the figure's state
+            state = table[(figure_state ^ _SPACE) & 0xFF] ^ (figure_state >> 8)
+            state = _feed_word(
+                state,
+                data,
+                starts[i + 1],
+                ends[i + 1],
+                found[i + 1],
+                kinds,
+                forms,
+                form_ends,
+                table,
+            )
+            _set_bit(words, 1, state ^ _CRC_START)
+            if i > 0:
+                state = pair ^ _CRC_START
+                state = table[(state ^ _SPACE) & 0xFF] ^ (state >> 8)
+                state = _feed_word(
+                    state,
+                    data,
+                    starts[i + 1],
+                    ends[i + 1],
+                    found[i + 1],
+                    kinds,
+                    forms,
+                    form_ends,
+                    table,
+                )
+                _set_bit(words, 2, state ^ _CRC_START)
+    return words
+
+
+@_compiled
+def pack_words(words: np.ndarray, kinds: int, mask_words: int, longest: int) -> np.ndarray:
+    """``_dedup_figures.pack`` of figure words: counts then set bits, or the raw words."""
+    listed = np.empty(kinds + 64 * words.size, np.uint8)
+    size = kinds
+    for kind in range(kinds):
+        count = 0
+        for j in range(mask_words):
+            word = words[kind * mask_words + j]
+            for bit in range(64):
+                if (word >> np.uint64(bit)) & np.uint64(1):
+                    listed[size] = 64 * j + bit
+                    size += 1
+                    count += 1
+        listed[kind] = count
+    if size >= longest:
+        return words.view(np.uint8).copy()
+    return listed[:size].copy()
+
+
+# -- shingles and MinHash ----------------------------------------------------
+
+
+@_compiled
+def shingles_and_minhash(
+    data: np.ndarray, shingle_words: int, prime: np.uint64, min_a: np.ndarray, min_b: np.ndarray
+) -> tuple[int, np.ndarray]:
+    """How many distinct ``shingle_hashes`` a normal form's UTF-8 bytes have, and their ``minhash``.
+
+    A shingle's hash is the polynomial sum(byte * prime^(end - 1 - i)) over
+    its bytes (mod 2^64): prefix[end] - prefix[start] * prime^(end - start).
+    Distinct hashes are counted in a hash set (sorting them costs twice as
+    much); duplicates leave the minima as they are.
+    """
+    size = data.size
+    minima = np.zeros(min_a.size, np.uint16)
+    if size == 0:
+        return 0, minima
+    prefix = np.empty(size + 1, np.uint64)
+    powers = np.empty(size + 1, np.uint64)
+    ends = np.empty(size + 1, np.int64)  # where each word ends (its space, or size)
+    prefix[0], powers[0] = np.uint64(0), np.uint64(1)
+    words = 0
+    for at in range(size):
+        byte = data[at]
+        prefix[at + 1] = prefix[at] * prime + np.uint64(byte)
+        powers[at + 1] = powers[at] * prime
+        ends[words] = at  # no branch: overwritten until a space moves on
+        words += byte == _SPACE
+    ends[words] = size
+    words += 1
+    count = max(words - shingle_words + 1, 1)
+    span = min(shingle_words, words) - 1
+    bits = 1
+    while (1 << bits) < 2 * count:
+        bits += 1
+    mask = np.int64((1 << bits) - 1)
+    shift = np.uint64(64 - bits)
+    seen = np.zeros(1 << bits, np.uint64)
+    used = np.zeros(1 << bits, np.bool_)
+    distinct = np.empty(count, np.uint64)
+    found = 0
+    for k in range(count):
+        begin = ends[k - 1] + 1 if k else 0
+        end = ends[k + span]
+        value = prefix[end] - prefix[begin] * powers[end - begin]
+        slot = np.int64((value * _MIX) >> shift)
+        while used[slot] and seen[slot] != value:
+            slot = np.int64((slot + 1) & mask)
+        if not used[slot]:
+            used[slot] = True
+            seen[slot] = value
+            distinct[found] = value
+            found += 1
+    for j in range(min_a.size):
+        a, b = min_a[j], min_b[j]
+        least = a * distinct[0] + b
+        for k in range(1, found):
+            least = min(least, a * distinct[k] + b)
+        minima[j] = (least >> np.uint64(32)) & np.uint64(0xFFFF)
+    return found, minima
+
+
+# -- index lookups -----------------------------------------------------------
+
+
+@_compiled
+def posted_rows(
+    keys: np.ndarray,
+    shift: int,
+    quotas: np.ndarray,
+    counts: np.ndarray,
+    base: np.ndarray,
+    low: np.ndarray,
+    high: np.ndarray,
+    recent: np.ndarray,
+) -> np.ndarray:
+    """``Postings.lookup``: the distinct rows (ascending) of the keys' buckets.
+
+    A bucket's rows begin at its group's start plus the counts of the
+    buckets before it in the group; each key takes its ``quotas`` newest
+    (last) rows. ``recent`` (pending rows already taken) is added.
+    """
+    size = keys.size
+    lefts = np.empty(size, np.int64)
+    rights = np.empty(size, np.int64)
+    total = recent.size
+    for i in range(size):
+        bucket = keys[i] >> shift
+        group, at = bucket >> 6, bucket & 63
+        left = base[group]
+        for j in range(at):
+            left += counts[group, j]
+        right = left + counts[group, at]
+        lefts[i] = max(left, right - quotas[i])
+        rights[i] = right
+        total += rights[i] - lefts[i]
+    rows = np.empty(total, np.uint32)
+    out = 0
+    for i in range(size):
+        for position in range(lefts[i], rights[i]):
+            rows[out] = (np.uint32(high[position]) << np.uint32(16)) | np.uint32(low[position])
+            out += 1
+    for row in recent:
+        rows[out] = row
+        out += 1
+    rows.sort()
+    distinct = 0
+    for k in range(total):
+        if k == 0 or rows[k] != rows[distinct - 1]:
+            rows[distinct] = rows[k]
+            distinct += 1
+    return rows[:distinct]
+
+
+@_compiled
+def equal_minima(minhash: np.ndarray, rows: np.ndarray, probe: np.ndarray) -> np.ndarray:
+    """How many of each row's MinHash minima equal the probe's (same position)."""
+    matches = np.zeros(rows.size, np.int64)
+    # The rows are scattered over a large index: reading each row's first
+    # value in a loop of its own lets the CPU wait for many at once.
+    first = np.empty(rows.size, np.int64)
+    for i in range(rows.size):
+        first[i] = minhash[rows[i], 0] == probe[0]
+    for i in range(rows.size):
+        row = rows[i]
+        count = first[i]
+        for j in range(1, probe.size):
+            count += minhash[row, j] == probe[j]
+        matches[i] = count
+    return matches
+
+
+_TERM_SLOTS = 4096  # a direct-mapped table on a term's low 12 bits
+
+
+@_compiled
+def story_cosine(
+    terms: np.ndarray,
+    steps: np.ndarray,
+    rows: np.ndarray,
+    ours: np.ndarray,
+    our_weights: np.ndarray,
+    weights: np.ndarray,
+) -> np.ndarray:
+    """Cosine of each row's story terms with ours, in float32 as numpy sums them.
+
+    A row's products (its weight, ``weights[step]``, times our weight of the
+    same term, or 0) are added pairwise as ``np.add.reduce`` adds 16
+    float32 values: eight sums of a[j] + a[j + 8], then those in a tree.
+    Our terms sit in a table by their low bits, so each of a row's terms is
+    one look-up with no branch; an empty slot holds a value whose low bits
+    name another slot, so no term equals it. If two of ours share a slot,
+    every term is compared with all of ours instead.
+    """
+    table = np.empty(_TERM_SLOTS, np.int64)
+    table_weights = np.zeros(_TERM_SLOTS, np.float32)
+    for slot in range(_TERM_SLOTS):
+        table[slot] = (slot + 1) % _TERM_SLOTS
+    shared = False
+    for k in range(ours.size):
+        slot = ours[k] % _TERM_SLOTS
+        shared = shared or table[slot] % _TERM_SLOTS == slot
+        table[slot] = ours[k]
+        table_weights[slot] = our_weights[k]
+    width = terms.shape[1]
+    products = np.zeros(width, np.float32)
+    cosine = np.empty(rows.size, np.float32)
+    for i in range(rows.size):
+        row = rows[i]
+        for j in range(width):
+            term = terms[row, j]
+            if shared:
+                matched = np.float32(0)
+                for k in range(ours.size):
+                    if ours[k] == term:
+                        matched = our_weights[k]
+            else:
+                slot = term % _TERM_SLOTS
+                matched = table_weights[slot] if table[slot] == term else np.float32(0)
+            products[j] = weights[steps[row, j]] * matched
+        cosine[i] = _pairwise_sum(products)
+    return cosine
+
+
+@_compiled
+def _pairwise_sum(values: np.ndarray) -> np.float32:
+    # numpy's pairwise float32 sum of fewer than 128 values: eight running
+    # sums of every eighth value, added as a tree, then the rest in order.
+    size = values.size
+    total = np.float32(0)
+    if size < 8:
+        for k in range(size):
+            total += values[k]
+        return total
+    s0, s1, s2, s3 = values[0], values[1], values[2], values[3]
+    s4, s5, s6, s7 = values[4], values[5], values[6], values[7]
+    whole = size - size % 8
+    for start in range(8, whole, 8):
+        s0 += values[start]
+        s1 += values[start + 1]
+        s2 += values[start + 2]
+        s3 += values[start + 3]
+        s4 += values[start + 4]
+        s5 += values[start + 5]
+        s6 += values[start + 6]
+        s7 += values[start + 7]
+    total = ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
+    for k in range(whole, size):
+        total += values[k]
+    return total
+
+
+@_compiled
+def posting_keys(
+    shingles: int,
+    minhash: np.ndarray,
+    terms: np.ndarray,
+    first_band_salt: int,
+    term_salt: int,
+    posted: int,
+    mix: np.uint64,
+) -> np.ndarray:
+    """``_dedup_index.row_keys``: salted band keys (if shingles) then term keys, no zeros."""
+    keys = np.empty(minhash.size // 2 + posted, np.int64)
+    count = 0
+    if shingles:
+        for band in range(minhash.size // 2):
+            value = (np.uint64(minhash[2 * band]) << np.uint64(16)) | np.uint64(
+                minhash[2 * band + 1]
+            )
+            salt = np.uint64(first_band_salt + band) << np.uint64(32)
+            key = ((value ^ salt) * mix) >> np.uint64(32)
+            if key:
+                keys[count] = key
+                count += 1
+    for at in range(min(posted, terms.size)):
+        if terms[at]:
+            salt = np.uint64(term_salt) << np.uint64(32)
+            key = ((np.uint64(terms[at]) ^ salt) * mix) >> np.uint64(32)
+            if key:
+                keys[count] = key
+                count += 1
+    return keys[:count]
+
+
+# -- normal form -----------------------------------------------------------------
+
+
+@_compiled
+def ascii_words(data: np.ndarray, table: np.ndarray, trailers: np.ndarray) -> np.ndarray:
+    """``b" ".join(words)`` of ``data.lower().translate(punctuation).split()``, a trailer cut.
+
+    ``data`` is ASCII; ``table`` does the lowering and the translation and
+    makes every byte ``bytes.split`` splits at a space. Every byte is
+    written and the end moves on unless it is a space after a space (no
+    branch to mispredict at each word). A last word whose
+    :func:`word_code` is in ``trailers`` (sorted) is dropped, as
+    ``_dedup_text.normalise`` does.
+    """
+    out = np.empty(data.size + 1, np.uint8)
+    size = 0
+    last = 0  # where the last word starts in ``out``
+    space = True  # the previous byte was a space (none is written first)
+    for raw in data:
+        byte = table[raw]
+        blank = byte == _SPACE
+        out[size] = byte
+        last = size if space and not blank else last
+        size += not (blank and space)
+        space = blank
+    if space and size:
+        size -= 1  # the text ended with a space
+    if size - last <= _LONGEST_CODE:
+        code = 0
+        for position in range(size - last):
+            byte = out[last + position]
+            if not 97 <= byte <= 122:
+                code = -1
+                break
+            code |= (byte - 96) << (5 * position)
+        match = np.searchsorted(trailers, code)
+        if code > 0 and match < trailers.size and trailers[match] == code:
+            size = max(last - 1, 0)
+    return out[:size]
+
+
+@_compiled
+def _line_break(byte: int) -> bool:
+    # str.splitlines boundaries in ASCII: \n \v \f \r and \x1c-\x1e
+    return byte == 10 or byte == 11 or byte == 12 or byte == 13 or 28 <= byte <= 30
+
+
+@_compiled
+def _blank(byte: int) -> bool:
+    # str.strip() whitespace in ASCII: \t-\r, \x1c-\x1f and space
+    return 9 <= byte <= 13 or 28 <= byte <= 32
+
+
+@_compiled
+def long_lines_may_repeat(data: np.ndarray, min_chars: int, prime: np.uint64) -> bool:
+    """Whether two lines of an ASCII text may have the same key of ``min_chars`` or more.
+
+    A key is a line stripped and lower-cased (``remove_repeated_paragraphs``);
+    keys are compared by a 64-bit hash, so False is certain and True (rare)
+    sends the text to the exact comparison.
+    """
+    size = data.size
+    hashes = np.empty(size // max(min_chars, 1) + 1, np.uint64)
+    count = 0
+    start = 0
+    at = 0
+    while at <= size:
+        if at == size or _line_break(data[at]):
+            first, end = start, at
+            while first < end and _blank(data[first]):
+                first += 1
+            while end > first and _blank(data[end - 1]):
+                end -= 1
+            if end - first >= min_chars:
+                value = np.uint64(0)
+                for position in range(first, end):
+                    byte = data[position]
+                    value = value * prime + np.uint64(byte + 32 if 65 <= byte <= 90 else byte)
+                hashes[count] = value
+                count += 1
+            if at + 1 < size and data[at] == 13 and data[at + 1] == 10:
+                at += 1  # \r\n is one line break
+            start = at + 1
+        at += 1
+    found = hashes[:count]
+    found.sort()
+    for k in range(1, count):
+        if found[k] == found[k - 1]:
+            return True
+    return False
+
+
+@_compiled
+def rows_since(
+    rows: np.ndarray,
+    published: np.ndarray,
+    since: int,
+    minhash: np.ndarray,
+    terms: np.ndarray,
+    steps: np.ndarray,
+) -> tuple[np.ndarray, int]:
+    """The ``rows`` published at or after ``since``, and a checksum of what was read.
+
+    The kept rows are scattered over a large index, and the judging loops
+    (:func:`equal_minima`, :func:`story_cosine`) read their MinHash, terms
+    and weights next: reading one value of each here, in a loop with no
+    dependence between rows, lets the CPU fetch them all at once. The
+    checksum (ignored) keeps the compiler from dropping those reads.
+    """
+    kept = np.empty(rows.size, rows.dtype)
+    count = 0
+    for row in rows:
+        kept[count] = row
+        count += published[row] >= since
+    touched = 0
+    for k in range(count):
+        row = kept[k]
+        # both ends: a row may straddle two cache lines
+        touched += minhash[row, 0] + minhash[row, -1] + terms[row, 0] + terms[row, -1]
+        touched += steps[row, 0] + steps[row, -1]
+    return kept[:count], touched
+
+
+MARKUP, ENTITY, BYLINE, DATELINE = 1, 2, 4, 8  # text_cues bits
+
+
+@_compiled
+def _follows(data: np.ndarray, at: int, words: np.ndarray, start: int, end: int) -> bool:
+    if at + end - start > data.size:
+        return False
+    for k in range(end - start):
+        if data[at + k] != words[start + k]:
+            return False
+    return True
+
+
+@_compiled
+def text_cues(data: np.ndarray, datelines: np.ndarray) -> int:
+    """Which cues of ``_dedup_text.normalise``'s patterns an ASCII text holds (bits).
+
+    "<" (MARKUP), "&" (ENTITY), "By" (BYLINE), and "(" followed by one of
+    the ``datelines`` words (the rest of each dateline cue, each ended by a
+    0 byte; DATELINE), in one pass.
+    """
+    cues = 0
+    last = data.size - 1
+    for at in range(data.size):
+        byte = data[at]
+        if byte == 60:  # <
+            cues |= MARKUP
+        elif byte == 38:  # &
+            cues |= ENTITY
+        elif byte == 66 and at < last and data[at + 1] == 121:  # By
+            cues |= BYLINE
+        elif byte == 40 and not cues & DATELINE:  # (
+            start = 0
+            for end in range(datelines.size):
+                if datelines[end] == 0:
+                    if _follows(data, at + 1, datelines, start, end):
+                        cues |= DATELINE
+                    start = end + 1
+    return cues
