@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from typing import Any
 
@@ -20,6 +21,7 @@ from prometheus_client import CollectorRegistry, start_http_server
 from agents.app import Context, build_app
 from agents.kafka import create_topics
 from agents.settings import Settings
+from pipeline import dedup
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +81,22 @@ def quiet_worker(app: faust.App, *services: Service, loop: asyncio.AbstractEvent
     return worker
 
 
+def warm_up_dedup() -> None:
+    """Compile the de-duplication kernels before the event loop runs.
+
+    Compiling takes about 9 s of CPU once per install (numba caches the
+    machine code); done on the first article it would stall the loop, and
+    with it the consumer's heartbeats.
+    """
+    log.info("loading the de-duplication kernels (the first start after an install compiles "
+             "them: about 10 s)")
+    started = time.perf_counter()
+    dedup.warm_up()
+    took = time.perf_counter() - started
+    if took > 1:
+        log.info("compiled the de-duplication kernels in %.1f s (cached for later starts)", took)
+
+
 def run_worker(settings: Settings, jobs: Sequence[tuple[str, Callable[[], Awaitable[Any]]]] = (),
                loglevel: str | None = None,
                on_ready: Callable[[Context, int], None] | None = None) -> None:
@@ -87,6 +105,7 @@ def run_worker(settings: Settings, jobs: Sequence[tuple[str, Callable[[], Awaita
     asyncio.set_event_loop(loop)
     registry = CollectorRegistry()
     context = build_app(settings, registry)  # first: a bad rule file fails before any I/O
+    warm_up_dedup()
     created = loop.run_until_complete(create_topics(settings))
     if created:
         log.info("created topics: %s", ", ".join(created))
