@@ -22,7 +22,7 @@ from operator import itemgetter
 
 import numpy as np
 
-STORY_TERMS = 16
+STORY_TERMS = 14
 STORY_PREFIX = 2000  # characters of an article read for its story terms
 
 # Punctuation splits tokens, except apostrophes and hyphens inside names

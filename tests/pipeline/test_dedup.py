@@ -17,6 +17,7 @@ import pytest
 
 from pipeline import codec
 from pipeline._dedup_store import Postings, salted_keys
+from pipeline._dedup_story_terms import STORY_TERMS
 from pipeline.dedup import (
     DedupConfig,
     DedupIndex,
@@ -576,9 +577,9 @@ def test_cosine_by_binary_search_equals_the_full_term_comparison() -> None:
     index = DedupIndex()
     vocabulary = rng.choice(1 << 20, size=60, replace=False).astype(np.uint32) + 1
     for n in range(50):
-        terms = np.zeros(16, np.uint32)
+        terms = np.zeros(STORY_TERMS, np.uint32)
         terms[:12] = rng.choice(vocabulary, size=12, replace=False)
-        weights = np.zeros(16, np.uint8)
+        weights = np.zeros(STORY_TERMS, np.uint8)
         weights[:12] = rng.integers(1, 256, size=12)
         values = {"terms": terms, "weights": weights, "shingles": 0, "published": 0}
         index._add(f"r{n}", f"r{n}", values | {"minhash": np.zeros(32, np.uint16)})
@@ -653,9 +654,9 @@ def test_cosine_falls_back_when_two_of_our_terms_share_a_table_slot() -> None:
     ours = np.array([0x1000_0ABC, 0x2000_0ABC, 77], np.uint32)
     our_weights = np.array([0.6, 0.5, 0.3], np.float32)
     for n, stored in enumerate(([0x2000_0ABC, 77], [0x1000_0ABC, 5], [0x3000_0ABC, 9])):
-        terms = np.zeros(16, np.uint32)
+        terms = np.zeros(STORY_TERMS, np.uint32)
         terms[:2] = stored
-        weights = np.zeros(16, np.uint8)
+        weights = np.zeros(STORY_TERMS, np.uint8)
         weights[:2] = [255, 128]
         values = {"terms": terms, "weights": weights, "shingles": 0, "published": 0}
         index._add(f"r{n}", f"r{n}", values | {"minhash": np.zeros(32, np.uint16)})
@@ -684,3 +685,17 @@ def test_postings_bounds_equal_the_running_sum_of_bucket_counts() -> None:
         expected = table._rows_at(np.arange(starts[bucket], starts[bucket + 1])).tolist()
         assert table.rows_of(key) == expected
 
+
+
+def test_an_entry_with_more_story_terms_than_kept_restores_its_strongest() -> None:
+    from pipeline import _dedup_story_terms as story
+
+    count = story.STORY_TERMS + 2  # written by a version that kept more terms
+    terms = tuple(range(1, count + 1))
+    weights = tuple(1.0 - n / count for n in range(count))  # strongest first
+    when = datetime(2026, 1, 1, tzinfo=UTC)
+    index = DedupIndex()
+    index.restore(IndexEntry("old", "old", f"{1:016x}", when, terms=terms, weights=weights))
+    row = index._row_of("old")
+    assert row is not None
+    assert index._entry(row, 1).terms == terms[: story.STORY_TERMS]
