@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sys
 import time
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from typing import Any
@@ -88,13 +89,13 @@ def warm_up_dedup() -> None:
     machine code); done on the first article it would stall the loop, and
     with it the consumer's heartbeats.
     """
-    log.info("loading the de-duplication kernels (the first start after an install compiles "
-             "them: about 10 s)")
     started = time.perf_counter()
     dedup.warm_up()
     took = time.perf_counter() - started
     if took > 1:
-        log.info("compiled the de-duplication kernels in %.1f s (cached for later starts)", took)
+        # Printed, not logged: the worker sets up logging only when it starts.
+        print(f"wirewatch: compiled the de-duplication kernels in {took:.1f} s "
+              "(cached: later starts skip this)", file=sys.stderr, flush=True)
 
 
 def run_worker(settings: Settings, jobs: Sequence[tuple[str, Callable[[], Awaitable[Any]]]] = (),
@@ -105,7 +106,6 @@ def run_worker(settings: Settings, jobs: Sequence[tuple[str, Callable[[], Awaita
     asyncio.set_event_loop(loop)
     registry = CollectorRegistry()
     context = build_app(settings, registry)  # first: a bad rule file fails before any I/O
-    warm_up_dedup()
     created = loop.run_until_complete(create_topics(settings))
     if created:
         log.info("created topics: %s", ", ".join(created))
@@ -113,6 +113,7 @@ def run_worker(settings: Settings, jobs: Sequence[tuple[str, Callable[[], Awaita
     with metrics_server(settings, registry) as port:
         if on_ready is not None:
             on_ready(context, port)
+        warm_up_dedup()
         worker = quiet_worker(context.app, *services, loop=loop,
                               loglevel=loglevel or settings.log_level)
         try:
