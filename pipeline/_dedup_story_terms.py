@@ -41,6 +41,11 @@ def term_hash(word: str) -> int:
     return zlib.crc32(word.lower().encode("utf-8"))
 
 
+def _term_word(token: str) -> str:
+    # A token as a term: no apostrophe or hyphen at its edges, lower case.
+    return token.strip("'-\u2019").lower()
+
+
 def document_terms(text: str) -> set[int]:
     """The term hashes an IDF table counts for one document: every word, any case.
 
@@ -49,8 +54,8 @@ def document_terms(text: str) -> set[int]:
     tokeniser misses "A", "I" and "23-year-old", which then weigh as the
     rarest names).
     """
-    words = (token.strip("'-\u2019").lower() for token in text.translate(_NAME_PUNCTUATION).split())
-    return {zlib.crc32(word.encode("utf-8")) for word in words if word}
+    words = map(_term_word, text.translate(_NAME_PUNCTUATION).split())
+    return {term_hash(word) for word in words if word}
 
 
 @cache
@@ -215,18 +220,6 @@ def _without_outlet(text: str) -> str:
 _CREDIT = re.compile(r"\(([^()\n]{1,40})\)\s*[-\u2013\u2014:]")
 
 
-def _credited(credits: list[str]) -> list[int]:
-    """Term hashes of the words of the outlets a dateline credits."""
-    return [
-        zlib.crc32(word.encode("utf-8"))
-        for credit in credits
-        for word in (
-            w.strip("'-\u2019").lower() for w in credit.translate(_NAME_PUNCTUATION).split()
-        )
-        if word
-    ]
-
-
 # Token -> (term key or -1, counts as sentence-initial): news repeats its
 # names and numbers, so most tokens of an article were seen before.
 _TOKEN_TERMS: dict[str, tuple[int, bool]] = {}
@@ -238,9 +231,9 @@ def _token_term(token: str) -> tuple[int, bool]:
     if opens:
         token = token[1:]
     if token and (token[0].isupper() or token[0].isdigit()):
-        word = token.strip("'-\u2019").lower()
+        word = _term_word(token)
         if word and word not in _NOT_NAMES:
-            return zlib.crc32(word.encode("utf-8")), opens and not token[0].isdigit()
+            return term_hash(word), opens and not token[0].isdigit()
     return -1, False
 
 
@@ -287,9 +280,8 @@ def story_terms(text: str) -> tuple[np.ndarray, np.ndarray]:
     for key, count in initial.items():
         if known.get(key, 0) < _COMMON_DF:
             counts[key] = counts.get(key, 0) + count
-    credits = _CREDIT.findall(top) if "(" in top else None
-    if credits:
-        for key in _credited(credits):
+    for credit in _CREDIT.findall(top) if "(" in top else ():
+        for key in document_terms(credit):
             counts.pop(key, None)
     if not counts:
         return np.zeros(0, dtype=np.uint32), np.zeros(0, dtype=np.float32)
