@@ -48,13 +48,15 @@ def eval_dir() -> Path:
     return Path(os.environ.get("WIREWATCH_EVAL_DIR", default))
 
 
-def _read(path: Path) -> list[dict]:
+def read_jsonl(path: Path) -> list[dict]:
+    """The objects of a JSONL file (blank lines skipped)."""
     with path.open(encoding="utf-8") as handle:
         return [json.loads(line) for line in handle if line.strip()]
 
 
-def _reuters(folder: Path) -> list[dict]:
-    rows = _read(folder / "reuters21578" / "reuters21578.jsonl")
+def reuters_rows(folder: Path) -> list[dict]:
+    """Reuters-21578 articles, with "" for a missing title or body."""
+    rows = read_jsonl(folder / "reuters21578" / "reuters21578.jsonl")
     for row in rows:
         row["title"] = row.get("title") or ""
         row["body"] = row.get("body") or ""
@@ -296,7 +298,7 @@ def corrected_pairs(rows: list[dict]) -> list[dict]:
 
 def gva_pairs(folder: Path, rng: random.Random, cap: int) -> tuple[list[dict], list[dict]]:
     """Same-incident pairs (1) and same state+month other-incident pairs (0), dev/test."""
-    rows = _read(folder / "gva_semeval2018" / "gva_semeval2018.dev.jsonl")
+    rows = read_jsonl(folder / "gva_semeval2018" / "gva_semeval2018.dev.jsonl")
 
     def text(r: dict) -> str:
         return f"{r.get('title') or ''}\n\n{r.get('text') or ''}"
@@ -359,7 +361,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     folder = eval_dir()
     rng = random.Random(args.seed)
-    reuters = _reuters(folder)
+    reuters = reuters_rows(folder)
     args.out.mkdir(parents=True, exist_ok=True)
     _write(args.out / "dedup_reuters.jsonl", reuters_pairs(reuters, rng, args.per_kind))
     _write(args.out / "dedup_headlines.jsonl", headline_pairs(reuters, 5000))

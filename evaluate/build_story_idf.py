@@ -24,41 +24,33 @@ from __future__ import annotations
 
 import argparse
 import collections
-import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 
-from evaluate.build_dedup_pairs import eval_dir
+from evaluate.build_dedup_pairs import eval_dir, read_jsonl, reuters_rows
 from pipeline._dedup_story_terms import document_terms
 
 _MIN_DOCUMENTS = 2
 
 
-def _lines(path: Path) -> Iterator[dict]:
-    with path.open(encoding="utf-8") as handle:
-        for line in handle:
-            if line.strip():
-                yield json.loads(line)
-
-
 def _reuters(folder: Path) -> Iterator[str]:
-    for row in _lines(folder / "reuters21578" / "reuters21578.jsonl"):
-        yield f"{row.get('title') or ''} {row.get('body') or ''}"
+    for row in reuters_rows(folder):
+        yield f"{row['title']} {row['body']}"
 
 
 def _conll(folder: Path) -> Iterator[str]:
     documents: dict[int, list[str]] = collections.defaultdict(list)
-    for row in _lines(folder / "conll2003" / "conllpp_train.jsonl"):
+    for row in read_jsonl(folder / "conll2003" / "conllpp_train.jsonl"):
         documents[row["doc"]].append(" ".join(row["tokens"]))
     for sentences in documents.values():
         yield "\n".join(sentences)
 
 
 def _acled(folder: Path) -> Iterator[str]:
-    for row in _lines(folder / "acled" / "acled.dev.jsonl"):
+    for row in read_jsonl(folder / "acled" / "acled.dev.jsonl"):
         yield row.get("text") or ""
 
 

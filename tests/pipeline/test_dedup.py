@@ -480,7 +480,7 @@ def test_perturbed_reuters_copies_are_found(tmp_path, capsys) -> None:
         pytest.skip(f"evaluation data not found at {EVAL} (set WIREWATCH_EVAL_DIR)")
     from evaluate import build_dedup_pairs
 
-    rows = build_dedup_pairs._reuters(EVAL)
+    rows = build_dedup_pairs.reuters_rows(EVAL)
     pairs = build_dedup_pairs.reuters_pairs(rows, random.Random(11), per_kind=6)
     path = tmp_path / "reuters.jsonl"
     path.write_text("".join(json.dumps(p) + "\n" for p in pairs), encoding="utf-8")
