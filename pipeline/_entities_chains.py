@@ -21,7 +21,6 @@ Example:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection
 from typing import NamedTuple
 
@@ -80,8 +79,6 @@ _GAP_WORDS = _JOINS | {
 }
 # Words after which a capitalised name is a place ("in Mastung").
 _PLACE_CUES = frozenset({"in", "at", "near", "of", "from", "outside"})
-# "al-Hasakeh", "ar-Raqqa": a name though it starts in lower case.
-_ARABIC_NAME = re.compile(r"^(al|el|as|ash|ad|an|ar|at|az)-[A-Z]")
 # Lower-case words inside a name ("Norte de Santander", "Khabb wa ash Shaaf").
 _NAME_JOINERS = frozenset({"de", "del", "do", "da", "dos", "das", "al", "el", "wa", "ash", "ar"})
 
@@ -262,5 +259,5 @@ def _joined_names(tokens: rules.Tokens, names: list[_Name]) -> list[_Name]:
 
 def _capitalised(word: str) -> bool:
     return (len(word) > 1 and word[:1].isupper() and not word.isupper()) or bool(
-        _ARABIC_NAME.match(word)
+        rules.ARABIC_NAME.match(word)
     )

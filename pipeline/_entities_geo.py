@@ -118,8 +118,6 @@ _SURE_PLAUSIBILITY = 5.0
 _VILLAGE_WEIGHT = 0.3
 _NOT_A_PLACE_AFTER = {"dollar", "dollars", "cocktail", "cocktails"}
 _ADJECTIVAL = {"US", "U.S.", "UK", "U.K.", "EU"}
-# "al-Hasakeh", "ar-Raqqa": a name though it starts in lower case.
-_ARABIC_NAME = re.compile(r"^(al|el|as|ash|ad|an|ar|at|az)-[A-Z]")
 # "KwaDwesi", "McAllen": one name with capitals inside.
 _CAPITALISED = re.compile(r"\b[A-Z][a-z]+(?:[A-Z][a-z]+)*")
 
@@ -251,7 +249,7 @@ def region_votes(tokens: rules.Tokens, spans: list[Span]) -> Counter[str]:
     votes: Counter[str] = Counter()
     words = tokens.text
     for i, word in enumerate(words):
-        if not (_titled(word) or _ARABIC_NAME.match(word)) or any(
+        if not (_titled(word) or rules.ARABIC_NAME.match(word)) or any(
             a <= tokens.idx[i] < b for a, b in places
         ):
             continue
@@ -297,7 +295,8 @@ def resolve_places(
     # which), and ambiguous names follow the majority.
     votes = Counter(votes)
     for name in names if voters is None else voters:
-        countries = {p.country for p in gazetteer.candidates(name, True, name in areas)}
+        readings = gazetteer.candidates(name, loose=True, area=name in areas)
+        countries = {p.country for p in readings}
         if len(countries) == 1:
             votes.update(countries)
     return {

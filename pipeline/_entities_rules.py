@@ -26,6 +26,8 @@ class Span(NamedTuple):
     source: str
 
 
+# "al-Hasakeh", "ar-Raqqa": a place name though it starts in lower case.
+ARABIC_NAME = re.compile(r"^(al|el|as|ash|ad|an|ar|at|az)-[A-Z]")
 _PARTICLE = re.compile(r"^(al|el|ad|as|ash|an|ar|at|az|bin|ibn|abu)[-\u2010]", re.IGNORECASE)
 # Words after which a name is a place ("in Idlib", "province of Idlib").
 _PLACE_CUES = {"in", "near", "outside", "around", "across", "to"}
