@@ -404,9 +404,9 @@ def deduplicate(index: DedupIndex, article: Article, origin: int = 0) -> DedupRe
     return DedupResult(cleaned, verdict, entry)
 
 
-# Two short wire items that take every compiled path once: figures, a
-# repeated paragraph, a near copy (candidates, overlap, figure check) and a
-# story cosine.
+# A short wire item that, with a near copy of it and a third text sharing its
+# names, takes every compiled path once: figures, a repeated paragraph,
+# candidates, overlap and figure check, and a story cosine.
 _WARM_UP_BODY = (
     "LONDON, March 3 - Wheat exports rose 4.5 pct to 1.20 mln tonnes in February, vs "
     "1.15 mln tonnes in January, the Ministry of Agriculture said on Tuesday.\n\n"
