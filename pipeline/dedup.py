@@ -30,8 +30,8 @@ State and partitioning: the stage runs as ONE partition, so a lookup sees
 every indexed article and global near-duplicate detection is trivially right.
 The index is rebuilt exactly from its persisted :class:`IndexEntry` records
 (:meth:`DedupIndex.restore`), which hold only primitives for the codec.
-Memory per indexed article (``bench.dedup_bench``, about 297 bytes at 100k):
-numpy columns (MinHash 64 bytes, story terms 64 and their weights 16, the
+Memory per indexed article (``bench.dedup_bench``, about 290 bytes at 100k):
+numpy columns (MinHash 64 bytes, 14 story terms 56 and their weights 14, the
 rest 16), the figure masks packed to the bits they set (about 38 bytes
 instead of 64; :func:`pipeline._dedup_figures.pack`), about 4 bytes per
 posting (a 3-byte row and a bucket's row count; keys are recomputed from the
