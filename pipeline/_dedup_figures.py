@@ -17,6 +17,23 @@ beside them; V catches a changed figure in a table whose contexts repeat. A
 replaced figure shows in both directions, one added or cut in one only, so
 the count is the minimum over both (:func:`too_many_replaced`). Decision
 rule: more than ``tolerance`` of the figures replaced means another report.
+
+A template filed for the next period *rolls* its figures: "wheat crop 16.70
+mln tonnes, vs 17.30 last month" follows "17.30, vs 17.50 last month". The
+new figure stands where the old current one stood, the old current one moves
+into the previous column; every value of the second text may be in the first
+and no figure looks replaced. Two more masks catch it (:func:`rolled`). For
+each *pair* (a figure followed by another written alike, with as many
+decimals, within ``PAIR_REACH`` tokens: the current and the previous column;
+figures written alike also keep prose from pairing a year with a share) the
+second figure's *slot* is the words either side of it; the *lead* item is
+the first figure with that slot, the *second* item the second figure with
+that slot. A figure of the new text that is the second of a pair has rolled
+when the first text has it as the lead of that slot and not as its second;
+two distinct rolled figures mark a later report (one could be a corrected
+figure). Roll items are hashed with a multiplicative mix, not CRC bits
+alone: CRC is linear, so in a symmetric table ("5.85 pct" / "5.92 pct")
+items collide in pairs.
 """
 
 from __future__ import annotations
@@ -33,8 +50,20 @@ MASK_WORDS = MASK_BITS // 64  # each mask is stored as this many uint64 words
 # A CRC (unsigned) picks bit ``crc % MASK_BITS``: its low bits index a table of
 # the masks, cheaper than shifting a new int for every item.
 _LOW_BITS = MASK_BITS - 1
-_BIT = [1 << i for i in range(MASK_BITS)]
-KINDS = 4  # left, right, triple, value
+KINDS = 4  # left, right, triple, value: the kinds the replaced count compares
+ROLL_KINDS = 2  # lead, second (see rolled)
+ALL_KINDS = KINDS + ROLL_KINDS
+# A long table sets many roll items: 256 bits keep chance matches rare, and a
+# set bit is still listed in one byte (pack_masks).
+ROLL_BITS = 256
+ROLL_WORDS = ROLL_BITS // 64
+_WIDTHS = (MASK_WORDS,) * KINDS + (ROLL_WORDS,) * ROLL_KINDS  # words per mask
+_OFFSETS = tuple(sum(_WIDTHS[:kind]) for kind in range(ALL_KINDS + 1))
+COMPARED_WORDS = _OFFSETS[KINDS]  # the words too_many_replaced reads
+WORDS = _OFFSETS[ALL_KINDS]
+_BIT = [1 << i for i in range(ROLL_BITS)]
+PAIR_REACH = 4  # a figure at most this many tokens after another is the second of a pair
+_LEAD, _SECOND = b"lead ", b"second "  # the two roll items of a figure and its slot
 
 _TOKEN = re.compile(r"\d(?:[\d.,/\-]*\d)?|[A-Za-z]+")
 # A text is cut at every byte no token holds (bytes.translate, split: C
@@ -144,34 +173,50 @@ def _tokens(text: str) -> list[bytes]:
 
 
 def figure_words(text: str) -> np.ndarray:
-    """:func:`to_words` of :func:`figure_masks` (uint64), by the compiled loop where it can.
+    """:func:`to_words` of :func:`figure_masks` (uint64), by the compiled loop where it can."""
+    return figures_and_rolls(text)[0]
 
-    The loop reads UTF-8 bytes: a text with digits of another script (which
-    ``\\d`` counts as digits) takes the plain code.
+
+def figures_and_rolls(text: str) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`figure_words` and :func:`roll_items` of a text in one pass.
+
+    The compiled loop reads UTF-8 bytes: a text with digits of another
+    script (which ``\\d`` counts as digits) takes the plain code.
     """
     data = text.encode()
     if kernels.COMPILED and not _other_digits(text, data):
         return kernels.figure_words(np.frombuffer(data, np.uint8), *_WORD_TABLE, kernels.CRC_TABLE)
-    return np.array(to_words(plain_figure_masks(text)), np.uint64)
+    masks, items = plain_figures(text)
+    return np.array(to_words(masks), np.uint64), np.array(items, np.int64).reshape(-1, 4)
 
 
 def figure_masks(text: str) -> tuple[int, ...]:
-    """The left, right, triple and value masks of a text's figures (128 bits each).
+    """The masks of a text's figures: left, right, triple, value (128 bits), lead, second (256).
 
     Example:
-        >>> left, right, triple, value = figure_masks("ships were six")
+        >>> left, right, triple, value, lead, second = figure_masks("ships were six")
         >>> bin(left).count("1"), bin(triple).count("1")
         (1, 0)
     """
-    words = figure_words(text).tolist()
-    return tuple(
-        sum(words[kind * MASK_WORDS + j] << (64 * j) for j in range(MASK_WORDS))
-        for kind in range(KINDS)
-    )
+    return _masks_of(figure_words(text).tolist())
 
 
 def plain_figure_masks(text: str) -> tuple[int, ...]:
     """:func:`figure_masks` in plain Python: the definition the compiled loop follows."""
+    return plain_figures(text)[0]
+
+
+def _roll_bit(item: bytes) -> int:
+    return kernels.roll_bit(zlib.crc32(item))
+
+
+def plain_figures(text: str) -> tuple[tuple[int, ...], list[tuple[int, int, int, int]]]:
+    """The figure masks and the roll items of a text, in plain Python.
+
+    The roll items are those of each figure that is the second of a pair:
+    the figure's CRC-32, the bit its lead item with this slot would set, the
+    bit of its second item, and its value bit (:func:`rolled` reads them).
+    """
     raw = _tokens(text)
     # Tokens hold no spaces: one join, lower and split is one C-level pass.
     lowered = b" ".join(raw).lower()
@@ -182,8 +227,10 @@ def plain_figure_masks(text: str) -> tuple[int, ...]:
             del raw[i], tokens[i]
     # Digits sort before letters, so t < b":" finds tokens that start with one.
     found = [i for i, t in enumerate(tokens) if t < b":" or t in _CANDIDATES]
-    left = right = triple = value = 0
+    left = right = triple = value = lead = second = 0
+    items = []
     last = len(tokens) - 1
+    pair_at, pair_figure = -PAIR_REACH - 1, b""  # the figure before this one
     crc32 = zlib.crc32  # bound once: this loop runs for every figure of every article
     bit = _BIT
     for i in found:
@@ -214,7 +261,56 @@ def plain_figure_masks(text: str) -> tuple[int, ...]:
             right |= bit[crc32(after, crc) & _LOW_BITS]
             if previous != b"^":
                 triple |= bit[crc32(after, pair) & _LOW_BITS]
-    return left, right, triple, value
+                if i - pair_at <= PAIR_REACH and _shape(figure) == _shape(pair_figure):
+                    slot = before + after + b" "
+                    lead |= bit[_roll_bit(_LEAD + slot + pair_figure)]
+                    second_bit = _roll_bit(_SECOND + slot + figure)
+                    second |= bit[second_bit]
+                    items.append(
+                        (crc, _roll_bit(_LEAD + slot + figure), second_bit, crc & _LOW_BITS)
+                    )
+        pair_at, pair_figure = i, figure
+    return (left, right, triple, value, lead, second), items
+
+
+def _shape(figure: bytes) -> int:
+    """Digits after the decimal point of a number, -1 for a month.
+
+    The two figures of a current/previous pair are written alike ("17.30 ...
+    vs 17.50", "13 cts vs 28 cts").
+    """
+    if not figure[:1].isdigit():
+        return -1
+    point = figure.rfind(b".")
+    return 0 if point < 0 else len(figure) - point - 1
+
+
+def roll_items(text: str) -> np.ndarray:
+    """The roll items of a text (:func:`plain_figures`), one row of four per pair's second."""
+    return figures_and_rolls(text)[1]
+
+
+def rolled(items: np.ndarray, theirs: np.ndarray) -> int:
+    """How many distinct figures of a text (its :func:`roll_items`) rolled from ``theirs``.
+
+    ``theirs`` is the other text's :func:`to_words`. A figure has rolled when
+    it is the second of a pair here and, with the same slot (the words either
+    side), the lead of a pair there but not its second (see the module
+    docstring), and it is a figure of theirs: a figure new to theirs (a copy
+    with text added) is no roll, and its value bit keeps a chance lead bit
+    from counting. Figures are told apart by their CRC-32.
+    """
+    if not items.size or theirs.size < WORDS:  # an entry without roll masks rolls nothing
+        return 0
+    lead_at, second_at = _OFFSETS[KINDS], _OFFSETS[KINDS + 1]
+    figure, lead, second, value = items.T
+
+    def has(offset: int, bits: np.ndarray) -> np.ndarray:
+        words = theirs[offset + (bits >> 6)]
+        return (words >> (bits & 63).astype(np.uint64)) & np.uint64(1) != 0
+
+    found = has(lead_at, lead) & ~has(second_at, second) & has(_OFFSETS[3], value)
+    return int(np.unique(figure[found]).size)
 
 
 def _positions(tokens: list[bytes], words: frozenset[bytes]) -> list[int]:
@@ -231,36 +327,53 @@ def _positions(tokens: list[bytes], words: frozenset[bytes]) -> list[int]:
 
 
 def to_words(masks: tuple[int, ...]) -> list[int]:
-    """The masks as ``KINDS * MASK_WORDS`` unsigned 64-bit words (index storage)."""
-    return [(mask >> (64 * j)) & 0xFFFFFFFFFFFFFFFF for mask in masks for j in range(MASK_WORDS)]
+    """The masks as ``WORDS`` unsigned 64-bit words (index storage)."""
+    return [
+        (mask >> (64 * j)) & 0xFFFFFFFFFFFFFFFF
+        for mask, width in zip(masks, _WIDTHS, strict=True)
+        for j in range(width)
+    ]
 
 
-_WORDS = KINDS * MASK_WORDS
-_PACKED_MAX = _WORDS * 8  # bytes of the words themselves, the longest packed form
+def _masks_of(words: list[int]) -> tuple[int, ...]:
+    """Inverse of :func:`to_words`; missing words (an entry written before the
+    roll kinds existed) read as empty masks."""
+    words = words + [0] * (WORDS - len(words))
+    return tuple(
+        sum(words[_OFFSETS[kind] + j] << (64 * j) for j in range(_WIDTHS[kind]))
+        for kind in range(ALL_KINDS)
+    )
+
+
+_COMPARED_BYTES = COMPARED_WORDS * 8  # the raw words of the compared kinds
+_RAW = 0xFF  # marks a raw form: no count in a listed form reaches 255
+_ROLL_BYTES = ROLL_KINDS * ROLL_BITS // 8  # the raw roll masks
 
 
 def pack(words: np.ndarray) -> bytes:
-    """:func:`to_words` output (uint64) in fewer bytes, losslessly (see :func:`pack_masks`)."""
+    """:func:`to_words` output (uint64) in fewer bytes, losslessly (see :func:`pack_masks`).
+
+    Words of an entry written before the roll kinds existed (fewer than
+    ``WORDS``) pack as if their roll masks were empty.
+    """
     if kernels.COMPILED:
-        words = np.ascontiguousarray(words, np.uint64)
-        return kernels.pack_words(words, KINDS, MASK_WORDS, _PACKED_MAX).tobytes()
-    values = [int(word) for word in words.tolist()]
-    return pack_masks(
-        tuple(
-            sum(values[kind * MASK_WORDS + j] << (64 * j) for j in range(MASK_WORDS))
-            for kind in range(KINDS)
-        )
-    )
+        full = np.zeros(WORDS, np.uint64)
+        full[: words.size] = words
+        return kernels.pack_words(full, KINDS, MASK_WORDS, ROLL_KINDS, ROLL_WORDS).tobytes()
+    return pack_masks(_masks_of([int(word) for word in words.tolist()]))
 
 
 def pack_masks(masks: tuple[int, ...]) -> bytes:
     """The figure masks in fewer bytes than their :func:`to_words` words, losslessly.
 
     Most texts set few bits (a median of about 24 of 512 on Reuters): the
-    set bits of each mask are listed lowest first, one byte each, after the
-    four counts. A text with so many that the list is no shorter keeps the 64
-    raw bytes (a packed form is shorter than 64 bytes, so the length tells
-    them apart). Plain Python on the few bits of one text beats array calls.
+    set bits of each compared mask are listed lowest first, one byte each,
+    after the four counts; a text with so many that the list is no shorter
+    keeps the 64 raw bytes after a marker byte. The roll masks follow only
+    when set (a text with no figure pairs, about 30% on Reuters, pays
+    nothing): the count of lead bits, the lead bits, the second bits, or the
+    marker and the 64 raw bytes. Plain Python on the few bits of one text
+    beats array calls.
     """
     counts = []
     listed: list[int] = []
@@ -270,19 +383,45 @@ def pack_masks(masks: tuple[int, ...]) -> bytes:
             lowest = mask & -mask
             listed.append(lowest.bit_length() - 1)
             mask ^= lowest
-    if KINDS + len(listed) >= _PACKED_MAX:
-        return b"".join(mask.to_bytes(8 * MASK_WORDS, "little") for mask in masks)
-    return bytes(counts) + bytes(listed)
+    compared = sum(counts[:KINDS])
+    if KINDS + compared >= _COMPARED_BYTES:
+        head = bytes([_RAW]) + b"".join(
+            mask.to_bytes(8 * MASK_WORDS, "little") for mask in masks[:KINDS]
+        )
+    else:
+        head = bytes(counts[:KINDS]) + bytes(listed[:compared])
+    rolls = listed[compared:]
+    if not rolls:
+        return head
+    if len(rolls) >= _ROLL_BYTES:
+        return (
+            head
+            + bytes([_RAW])
+            + b"".join(mask.to_bytes(ROLL_BITS // 8, "little") for mask in masks[KINDS:])
+        )
+    return head + bytes([counts[KINDS]]) + bytes(rolls)
 
 
 def unpack(packed: bytes) -> np.ndarray:
-    """Inverse of :func:`pack`: ``KINDS * MASK_WORDS`` uint64 words."""
-    if len(packed) == _PACKED_MAX:
-        return np.frombuffer(packed, "<u8").astype(np.uint64)
-    listed = np.frombuffer(packed, np.uint8)
-    kinds = np.repeat(np.arange(KINDS), listed[:KINDS])
-    bits = np.zeros(KINDS * MASK_BITS, np.uint8)
-    bits[kinds * MASK_BITS + listed[KINDS:]] = 1
+    """Inverse of :func:`pack`: ``WORDS`` uint64 words."""
+    data = np.frombuffer(packed, np.uint8).astype(np.intp)
+    bits = np.zeros(WORDS * 64, np.uint8)
+    if packed[:1] == bytes([_RAW]):
+        end = 1 + _COMPARED_BYTES
+        raw = np.frombuffer(packed[1:end], np.uint8)
+        bits[: COMPARED_WORDS * 64] = np.unpackbits(raw, bitorder="little")
+    else:
+        end = KINDS + int(data[:KINDS].sum())
+        kinds = np.repeat(np.arange(KINDS), data[:KINDS])
+        bits[kinds * MASK_BITS + data[KINDS:end]] = 1
+    if end < len(packed) and packed[end] == _RAW:
+        raw = np.frombuffer(packed[end + 1 :], np.uint8)
+        bits[COMPARED_WORDS * 64 :] = np.unpackbits(raw, bitorder="little")
+    elif end < len(packed):
+        leads = int(data[end])
+        roll = data[end + 1 :]
+        bits[_OFFSETS[KINDS] * 64 + roll[:leads]] = 1
+        bits[_OFFSETS[KINDS + 1] * 64 + roll[leads:]] = 1
     return np.packbits(bits, bitorder="little").view("<u8").astype(np.uint64)
 
 
@@ -293,6 +432,7 @@ def too_many_replaced(theirs: np.ndarray, mine: np.ndarray, tolerance: float) ->
     one row (or zeros) for the new text; the share is of the text with fewer
     figures.
     """
+    theirs, mine = theirs[..., :COMPARED_WORDS], mine[..., :COMPARED_WORDS]
     replaced = np.minimum(_lost(theirs, mine), _lost(mine, theirs))
     shape = (-1, KINDS, MASK_WORDS)
     counts = np.bitwise_count(theirs).reshape(shape)[:, 2].sum(axis=1)

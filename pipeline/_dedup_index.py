@@ -125,7 +125,7 @@ def quantised_steps(weights: list[float]) -> list[int]:
     return steps
 
 
-_NO_FIGURES = np.zeros(figures.KINDS * figures.MASK_WORDS, np.uint64)
+_NO_FIGURES = np.zeros(figures.WORDS, np.uint64)
 _NO_FIGURES_PACKED = figures.pack(_NO_FIGURES)
 _NO_MINHASH = np.zeros(text.MINHASH_SIZE, np.uint16)
 

@@ -13,6 +13,8 @@ cache directory where that is read-only), so a worker compiles them once.
 
 from __future__ import annotations
 
+import zlib
+
 import numpy as np
 
 try:
@@ -83,6 +85,7 @@ def word_table(words: dict[bytes, bytes], ambiguous: dict[bytes, bytes]) -> tupl
 
 _DIGIT_0, _DIGIT_9 = 48, 57
 _COMMA, _SPACE = 44, 32
+_RAW = 0xFF  # marks a raw form in packed figures (_dedup_figures.pack)
 # the wire trailer, no context (as word_code gives them)
 _REUTER, _REUTERS = word_code(b"reuter"), word_code(b"reuters")
 _LONGEST_CODE = 12  # letters that fit 60 bits
@@ -187,6 +190,99 @@ def _set_bit(words: np.ndarray, kind: int, crc: int) -> None:
     words[2 * kind + (bit >> 6)] |= np.uint64(1) << np.uint64(bit & 63)
 
 
+# Roll items (``_dedup_figures.rolled``) pick one of 256 bits by the top byte
+# of a multiplicative mix of their CRC: CRC bits alone are linear, so in a
+# symmetric table items collide in pairs.
+_ROLL_MIX = 0x9E3779B1
+_ROLL_SHIFT = 24  # 32 bits less the 8 of a bit number below 256
+_ROLL_AT = 8  # the first word of the roll masks
+_ROLL_WORDS = 4  # words per roll mask
+_PAIR_REACH = 4  # _dedup_figures.PAIR_REACH
+# CRC states after the items' prefixes (zlib.crc32(b"lead ") before its final xor)
+_LEAD_STATE = zlib.crc32(b"lead ") ^ _CRC_START
+_SECOND_STATE = zlib.crc32(b"second ") ^ _CRC_START
+
+
+@_compiled
+def roll_bit(crc: int) -> int:
+    """The roll-mask bit of an item with CRC-32 ``crc``."""
+    return ((crc * _ROLL_MIX) & 0xFFFFFFFF) >> _ROLL_SHIFT
+
+
+@_compiled
+def _set_roll_bit(words: np.ndarray, kind: int, bit: int) -> None:
+    words[_ROLL_AT + _ROLL_WORDS * kind + (bit >> 6)] |= np.uint64(1) << np.uint64(bit & 63)
+
+
+@_compiled
+def _slot_state(
+    state: int,
+    data: np.ndarray,
+    i: int,
+    starts: np.ndarray,
+    ends: np.ndarray,
+    found: np.ndarray,
+    kinds: np.ndarray,
+    forms: np.ndarray,
+    form_ends: np.ndarray,
+    table: np.ndarray,
+) -> int:
+    """CRC state after the slot of the figure at token ``i``: "before after "."""
+    for at in (i - 1, i + 1):
+        state = _feed_word(
+            state, data, starts[at], ends[at], found[at], kinds, forms, form_ends, table
+        )
+        state = table[(state ^ _SPACE) & 0xFF] ^ (state >> 8)
+    return state
+
+
+@_compiled
+def _feed_figure(
+    state: int,
+    data: np.ndarray,
+    start: int,
+    end: int,
+    code: int,
+    kinds: np.ndarray,
+    forms: np.ndarray,
+    form_ends: np.ndarray,
+    table: np.ndarray,
+) -> int:
+    """CRC state after a figure: a number without its commas, or the word's form."""
+    if _is_digit(data[start]):
+        for at in range(start, end):
+            if data[at] != _COMMA:
+                state = table[(state ^ data[at]) & 0xFF] ^ (state >> 8)
+        return state
+    return _feed_word(state, data, start, end, code, kinds, forms, form_ends, table)
+
+
+@_compiled
+def _shape(
+    data: np.ndarray,
+    start: int,
+    end: int,
+    code: int,
+    kinds: np.ndarray,
+    forms: np.ndarray,
+    form_ends: np.ndarray,
+) -> int:
+    """``_dedup_figures._shape`` of the figure a token stands for."""
+    if _is_digit(data[start]):
+        point = -1
+        for at in range(start, end):
+            if data[at] == 46:  # "."
+                point = at
+        decimals = 0
+        for at in range(point + 1, end):
+            decimals += data[at] != _COMMA  # the figure is the number without commas
+        return decimals if point >= 0 else 0
+    # a number word's form is digits ("6"), a month's letters
+    if kinds[code] == 0 and _is_digit(forms[form_ends[code - 1] if code else 0]):
+        return 0
+    return -1
+
+
 @_compiled
 def figure_words(
     data: np.ndarray,
@@ -195,8 +291,8 @@ def figure_words(
     forms: np.ndarray,
     form_ends: np.ndarray,
     table: np.ndarray,
-) -> np.ndarray:
-    """``_dedup_figures.to_words(figure_masks(text))`` from the text's UTF-8 bytes.
+) -> tuple[np.ndarray, np.ndarray]:
+    """``_dedup_figures.plain_figures`` from the text's UTF-8 bytes: words and roll items.
 
     Valid for texts whose digits are all ASCII (the caller checks): other
     non-ASCII characters separate tokens, as in the plain code.
@@ -205,9 +301,12 @@ def figure_words(
     # per figure, each extra call cost time (sharing the next-word feeding of
     # the right and triple items in one function took this loop from 39 to
     # 44 us per seed-length article, numba 0.68).
-    words = np.zeros(8, np.uint64)
+    words = np.zeros(16, np.uint64)
     starts, ends, found = _tokens(data, codes)
+    items = np.empty((starts.size, 4), np.int64)
+    count = 0
     last = starts.size - 1
+    pair_at, pair_shape = -_PAIR_REACH - 1, -2  # the figure before this one
     for i in range(starts.size):
         start, end, code = starts[i], ends[i], found[i]
         number = _is_digit(data[start])
@@ -258,6 +357,7 @@ def figure_words(
                 state = _feed_word(state, data, start, end, code, kinds, forms, form_ends, table)
             pair = state ^ _CRC_START
             _set_bit(words, 0, pair)
+        shape = _shape(data, start, end, code, kinds, forms, form_ends)
         if i < last:
             # crc32(" " + following, crc) continues the figure's state
             state = table[(figure_state ^ _SPACE) & 0xFF] ^ (figure_state >> 8)
@@ -288,13 +388,50 @@ def figure_words(
                     table,
                 )
                 _set_bit(words, 2, state ^ _CRC_START)
-    return words
+                if i - pair_at <= _PAIR_REACH and shape == pair_shape:
+                    # The second of a pair: "lead " + slot with the figure
+                    # that led and with this one, "second " + slot with this.
+                    lead = _slot_state(
+                        _LEAD_STATE, data, i, starts, ends, found, kinds, forms, form_ends, table
+                    )
+                    second = _slot_state(
+                        _SECOND_STATE, data, i, starts, ends, found, kinds, forms, form_ends, table
+                    )
+                    theirs = _feed_figure(
+                        lead,
+                        data,
+                        starts[pair_at],
+                        ends[pair_at],
+                        found[pair_at],
+                        kinds,
+                        forms,
+                        form_ends,
+                        table,
+                    )
+                    _set_roll_bit(words, 0, roll_bit(theirs ^ _CRC_START))
+                    mine = _feed_figure(
+                        lead, data, start, end, code, kinds, forms, form_ends, table
+                    )
+                    second = _feed_figure(
+                        second, data, start, end, code, kinds, forms, form_ends, table
+                    )
+                    second_bit = roll_bit(second ^ _CRC_START)
+                    _set_roll_bit(words, 1, second_bit)
+                    items[count, 0] = crc
+                    items[count, 1] = roll_bit(mine ^ _CRC_START)
+                    items[count, 2] = second_bit
+                    items[count, 3] = crc & 127
+                    count += 1
+        pair_at, pair_shape = i, shape
+    return words, items[:count].copy()
 
 
 @_compiled
-def pack_words(words: np.ndarray, kinds: int, mask_words: int, longest: int) -> np.ndarray:
-    """``_dedup_figures.pack`` of figure words: counts then set bits, or the raw words."""
-    listed = np.empty(kinds + 64 * words.size, np.uint8)
+def pack_words(
+    words: np.ndarray, kinds: int, mask_words: int, roll_kinds: int, roll_words: int
+) -> np.ndarray:
+    """``_dedup_figures.pack`` of figure words: the compared masks, then the roll masks."""
+    listed = np.empty(2 + kinds + 64 * words.size, np.uint8)
     size = kinds
     for kind in range(kinds):
         count = 0
@@ -306,8 +443,30 @@ def pack_words(words: np.ndarray, kinds: int, mask_words: int, longest: int) -> 
                     size += 1
                     count += 1
         listed[kind] = count
-    if size >= longest:
-        return words.view(np.uint8).copy()
+    compared = kinds * mask_words
+    if size >= 8 * compared:  # the list is no shorter: a marker and the raw words
+        listed[0] = _RAW
+        listed[1 : 1 + 8 * compared] = words[:compared].view(np.uint8)
+        size = 1 + 8 * compared
+    head = size
+    size += 1  # the count of lead bits
+    leads = 0
+    for kind in range(roll_kinds):
+        for j in range(roll_words):
+            word = words[compared + kind * roll_words + j]
+            for bit in range(64):
+                if (word >> np.uint64(bit)) & np.uint64(1):
+                    listed[size] = 64 * j + bit
+                    size += 1
+                    leads += kind == 0
+    rolls = size - head - 1
+    if rolls == 0:
+        return listed[:head].copy()
+    if rolls >= 8 * roll_kinds * roll_words:
+        listed[head] = _RAW
+        listed[head + 1 : head + 1 + 8 * roll_kinds * roll_words] = words[compared:].view(np.uint8)
+        return listed[: head + 1 + 8 * roll_kinds * roll_words].copy()
+    listed[head] = leads
     return listed[:size].copy()
 
 

@@ -104,7 +104,16 @@ class DedupResult:
 class _Probe:
     """The features of the article being judged; figures are computed on demand."""
 
-    __slots__ = ("_figures", "fingerprint", "minhash", "shingles", "source", "terms", "weights")
+    __slots__ = (
+        "_figures",
+        "_rolls",
+        "fingerprint",
+        "minhash",
+        "shingles",
+        "source",
+        "terms",
+        "weights",
+    )
 
     def __init__(
         self,
@@ -122,14 +131,21 @@ class _Probe:
         self.weights = weights
         self.source = source
         self._figures: np.ndarray | None = None
+        self._rolls: np.ndarray | None = None
 
     @property
     def figures(self) -> np.ndarray:
         """The figure masks as :func:`figures.to_words` words (what the index compares)."""
         # Only a near duplicate or an article to be indexed needs its figures.
         if self._figures is None:
-            self._figures = figures.figure_words(self.source)
+            self._figures, self._rolls = figures.figures_and_rolls(self.source)
         return self._figures
+
+    @property
+    def rolls(self) -> np.ndarray:
+        """The roll items of the figures (:func:`figures.roll_items`), found with them."""
+        _ = self.figures
+        return self._rolls  # type: ignore[return-value]
 
 
 def _verdict_for(
@@ -227,6 +243,11 @@ def _duplicate_verdict(
     )
 
 
+# Two distinct rolled figures make a later report; one could be a figure
+# corrected in a re-send (_dedup_figures.rolled).
+_ROLLED_REPORT = 2
+
+
 def _overlap(
     index: DedupIndex, rows: np.ndarray, matches: np.ndarray, probe: _Probe, corrects: bool
 ) -> np.ndarray:
@@ -256,7 +277,10 @@ def _overlap_of(
     if near.size and not corrects:
         theirs = np.array([figures.unpack(index._figures[row]) for row in rows[near].tolist()])
         replaced = figures.too_many_replaced(theirs, probe.figures, config.number_tolerance)
-        overlap[near[replaced]] = 0.0
+        # A template filed for the next period keeps nearly every figure:
+        # it shows as figures rolled into the previous column instead.
+        later = [figures.rolled(probe.rolls, words) >= _ROLLED_REPORT for words in theirs]
+        overlap[near[replaced | np.array(later, bool)]] = 0.0
     return overlap
 
 

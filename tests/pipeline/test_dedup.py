@@ -173,6 +173,26 @@ def test_a_template_filed_again_with_one_figure_replaced_is_not_a_duplicate() ->
     assert not deduplicate(index, article("tuesday", tuesday)).verdict.is_duplicate
 
 
+def test_a_template_filed_for_the_next_period_is_not_a_duplicate() -> None:
+    # Next month's estimate moves this month's figures into the "last month"
+    # column: two figures rolled, one changed, every other word the same.
+    estimate = (
+        "The Agriculture Department forecast Ruritania's 1986/87 barley crop at {0} mln "
+        "tonnes, vs {1} mln tonnes last month. It put 1985/86 output at 4.10 mln tonnes, "
+        "vs 4.10 mln last month. Barley exports in 1986/87 are forecast at {2} mln "
+        "tonnes, vs {3} mln tonnes last month, and imports at 0.20 mln tonnes, vs 0.20 "
+        "mln tonnes last month."
+    )
+    index = DedupIndex()
+    deduplicate(index, article("march", estimate.format("6.30", "6.10", "2.50", "2.40")))
+    april = deduplicate(index, article("april", estimate.format("6.45", "6.30", "2.50", "2.50")))
+    assert april.verdict.kind == "unique"
+    # A re-send correcting one figure rolls nothing: still a duplicate.
+    resent = estimate.format("6.30", "6.10", "2.50", "2.45")
+    fixed = deduplicate(index, article("march-fixed", resent))
+    assert fixed.verdict.duplicate_of == "march"
+
+
 def test_a_month_is_a_figure() -> None:
     text = (
         "Japan bought 5,000 tonnes of Canadian rapeseed overnight at an undisclosed price for "
@@ -619,20 +639,23 @@ def test_packed_figure_masks_unpack_to_the_same_words_in_fewer_bytes() -> None:
     from pipeline import _dedup_figures as figures
 
     rng = np.random.default_rng(4)
+    compared = figures.KINDS * figures.MASK_BITS
     sizes = {}
-    for set_bits in (0, 1, 24, 59, 60, 300, 512):
-        bits = np.zeros(figures.KINDS * figures.MASK_BITS, np.uint8)
-        bits[rng.choice(bits.size, set_bits, replace=False)] = 1
+    for set_bits, roll_bits in ((0, 0), (1, 0), (24, 0), (24, 7), (59, 0), (60, 0), (300, 9)):
+        bits = np.zeros(figures.WORDS * 64, np.uint8)
+        bits[rng.choice(compared, set_bits, replace=False)] = 1
+        bits[compared + rng.choice(bits.size - compared, roll_bits, replace=False)] = 1
         words = np.packbits(bits, bitorder="little").view("<u8").astype(np.uint64)
         packed = figures.pack(words)
         assert figures.unpack(packed).tolist() == words.tolist()
-        sizes[set_bits] = len(packed)
-    assert sizes[0] == 4 and sizes[24] == 28 and sizes[59] == 63
-    assert sizes[60] == sizes[512] == 64  # no shorter as a list: the raw words
+        sizes[set_bits, roll_bits] = len(packed)
+    assert sizes[0, 0] == 4 and sizes[24, 0] == 28 and sizes[59, 0] == 63
+    assert sizes[24, 7] == 28 + 1 + 7  # roll bits after their lead count
+    assert sizes[60, 0] == 65 and sizes[300, 9] == 65 + 1 + 9  # a marker and the raw words
 
 
 def test_index_keeps_figures_of_restored_and_compacted_rows() -> None:
-    words = [3, 1 << 63, 0, 5, 1 << 40, 0, 7, 9]
+    words = [3, 1 << 63, 0, 5, 1 << 40, 0, 7, 9, 1 << 12, 0, 0, 1 << 60, 0, 1, 0, 0]
     index = DedupIndex(DedupConfig(window=timedelta(hours=1)))
     start = datetime(2026, 1, 1, tzinfo=UTC)
     for n in range(1100):  # expire enough rows to compact

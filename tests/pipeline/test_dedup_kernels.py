@@ -41,6 +41,10 @@ TRICKY = [
     "x (AP",
     "ends By",
     "&#66;y Jane Doe\nPARIS (AFP) - <i>it</i> rose",
+    # pairs of figures written alike, the roll items' inputs
+    "crop 6.30 mln tonnes, vs 6.10 mln last month; 1,234.5 vs 1,2,3.4,5 vs 7.0, 8",
+    "six vs five tonnes, 12 vs twelve dlrs, May 3 vs May 4, 1.5 one 2.5 two 3.5 x",
+    "Shr 1.20 dlrs vs 95 cts Net 5,000 vs 4,000 Revs 1.2 mln vs 1.1 mln Reuter",
 ]
 
 
@@ -62,23 +66,36 @@ def test_crc32_equals_zlib() -> None:
 
 @pytest.mark.parametrize("sample", TRICKY + _random_texts(2000))
 def test_figure_words_equal_the_plain_masks(sample: str) -> None:
-    expected = figures.to_words(figures.plain_figure_masks(sample))
-    assert figures.figure_words(sample).tolist() == expected
+    masks, items = figures.plain_figures(sample)
+    words, rolls = figures.figures_and_rolls(sample)
+    assert words.tolist() == figures.to_words(masks)
+    assert rolls.tolist() == [list(item) for item in items]
     assert figures.figure_masks(sample) == figures.plain_figure_masks(sample)
+
+
+def test_the_tricky_tables_set_roll_items() -> None:
+    # The equality above would hold vacuously if no text set a roll bit.
+    assert all(figures.roll_items(sample).size for sample in TRICKY[-3:])
 
 
 def test_figure_words_of_a_text_with_figures_set_bits() -> None:
     words = figures.figure_words("sold 9,750 mln dlrs of notes on May 31")
-    assert words.dtype == np.uint64 and words.shape == (8,)
+    assert words.dtype == np.uint64 and words.shape == (figures.WORDS,)
     assert all(int(np.bitwise_count(words[2 * kind : 2 * kind + 2]).sum()) for kind in range(4))
 
 
-@pytest.mark.parametrize("bits", [0, 1, 20, 59, 60, 200, 512])
-def test_packed_words_equal_the_plain_packing(bits: int) -> None:
-    rng = random.Random(bits)
-    masks = [0, 0, 0, 0]
+@pytest.mark.parametrize(
+    ("bits", "roll_bits"),
+    [(0, 0), (1, 0), (20, 0), (59, 0), (60, 0), (200, 0), (512, 0), (0, 1), (20, 63), (60, 64)]
+    + [(20, 200), (512, 512)],
+)
+def test_packed_words_equal_the_plain_packing(bits: int, roll_bits: int) -> None:
+    rng = random.Random(bits * 1000 + roll_bits)
+    masks = [0] * figures.ALL_KINDS
     for bit in rng.sample(range(512), bits):
         masks[bit // 128] |= 1 << (bit % 128)
+    for bit in rng.sample(range(512), roll_bits):
+        masks[figures.KINDS + bit // 256] |= 1 << (bit % 256)
     words = np.array(figures.to_words(tuple(masks)), np.uint64)
     packed = figures.pack(words)
     assert packed == figures.pack_masks(tuple(masks))
