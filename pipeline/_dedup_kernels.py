@@ -203,10 +203,14 @@ _LEAD_STATE = zlib.crc32(b"lead ") ^ _CRC_START
 _SECOND_STATE = zlib.crc32(b"second ") ^ _CRC_START
 
 
-@_compiled
 def roll_bit(crc: int) -> int:
     """The roll-mask bit of an item with CRC-32 ``crc``."""
     return ((crc * _ROLL_MIX) & 0xFFFFFFFF) >> _ROLL_SHIFT
+
+
+# The loop's copy; the plain code calls the Python function, so a text that
+# takes the plain path never waits for a compiler.
+_roll_bit = _compiled(roll_bit)
 
 
 @_compiled
@@ -408,17 +412,17 @@ def figure_words(
                         form_ends,
                         table,
                     )
-                    _set_roll_bit(words, 0, roll_bit(theirs ^ _CRC_START))
+                    _set_roll_bit(words, 0, _roll_bit(theirs ^ _CRC_START))
                     mine = _feed_figure(
                         lead, data, start, end, code, kinds, forms, form_ends, table
                     )
                     second = _feed_figure(
                         second, data, start, end, code, kinds, forms, form_ends, table
                     )
-                    second_bit = roll_bit(second ^ _CRC_START)
+                    second_bit = _roll_bit(second ^ _CRC_START)
                     _set_roll_bit(words, 1, second_bit)
                     items[count, 0] = crc
-                    items[count, 1] = roll_bit(mine ^ _CRC_START)
+                    items[count, 1] = _roll_bit(mine ^ _CRC_START)
                     items[count, 2] = second_bit
                     items[count, 3] = crc & 127
                     count += 1
