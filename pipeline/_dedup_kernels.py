@@ -719,3 +719,357 @@ def text_cues(data: np.ndarray, datelines: np.ndarray) -> int:
                         cues |= DATELINE
                     start = end + 1
     return cues
+
+
+# -- story terms -------------------------------------------------------------
+
+_APOSTROPHE, _HYPHEN, _BAR, _MARKER = 39, 45, 124, 1
+_OUTLET_SEGMENT = 80  # _dedup_story_terms._OUTLET_SUFFIX: {1,80}
+_CREDIT_LONGEST = 40  # _dedup_story_terms._CREDIT: {1,40}
+_IDF_SHIFT = 18  # a term's top 14 bits pick its range of the sorted IDF hashes
+
+
+def _byte_classes() -> np.ndarray:
+    # 0: a byte of a word, 1: white space (str.isspace in ASCII: \t-\r,
+    # \x1c-\x1f, space), 2: punctuation that splits names
+    # (_dedup_story_terms._NAME_PUNCTUATION: string.punctuation but ' and -)
+    classes = np.zeros(256, np.uint8)
+    classes[[*range(9, 14), *range(28, 33)]] = 1
+    classes[[ord(c) for c in '!"#$%&()*+,./:;<=>?@[\\]^_`{|}~']] = 2
+    return classes
+
+
+_BYTE_CLASSES = _byte_classes()
+_WORD, _BLANK = 0, 1
+
+
+@_compiled
+def _space(byte: int) -> bool:
+    # str.isspace (a regex's \s, str.split) in ASCII: \t-\r, \x1c-\x1f and space
+    return 9 <= byte <= 13 or 28 <= byte <= 32
+
+
+@_compiled
+def _splits_names(byte: int) -> bool:
+    # _dedup_story_terms._NAME_PUNCTUATION in ASCII: string.punctuation but ' and -
+    return (
+        (33 <= byte <= 47 and byte != _APOSTROPHE and byte != _HYPHEN)
+        or 58 <= byte <= 64
+        or 91 <= byte <= 96
+        or 123 <= byte <= 126
+    )
+
+
+@_compiled
+def _outlet_cut(data: np.ndarray, end: int) -> int:
+    """Where ``_OUTLET_SUFFIX`` cuts the first line ``data[:end]`` (``end``: no cut).
+
+    The suffix is segments of white space, "-" or "|", white space and 1 to
+    80 characters other than "-" and "|", up to the line's end. Its
+    separators are therefore exactly the "-" and "|" after its start: the
+    earliest separator from which every gap to the next one (and the tail)
+    can be such a segment, with white space before it, starts the cut at
+    that white space.
+    """
+    cut = end
+    after = end  # the next separator's position (end: none yet)
+    for at in range(end - 1, -1, -1):
+        if data[at] != _HYPHEN and data[at] != _BAR:
+            continue
+        # the gap to the next separator (or the line's end): white space,
+        # then the segment's 1 to 80 characters, then (before a separator)
+        # white space; a gap of white space only needs room for all three
+        lead = at + 1
+        while lead < after and _space(data[lead]):
+            lead += 1
+        if lead == after:
+            fits = after - at - 1 >= (3 if after < end else 2)
+        elif after < end:
+            trail = after
+            while _space(data[trail - 1]):
+                trail -= 1
+            fits = lead > at + 1 and trail < after and trail - lead <= _OUTLET_SEGMENT
+        else:
+            fits = lead > at + 1 and after - lead <= _OUTLET_SEGMENT
+        if not fits:
+            break
+        start = at
+        while start > 0 and _space(data[start - 1]):
+            start -= 1
+        if start < at:
+            cut = start
+        after = at
+    return cut
+
+
+@_compiled
+def _term_crc(buffer: np.ndarray, start: int, end: int, table: np.ndarray) -> int:
+    # term_hash of a word: CRC-32 of its bytes, lower-cased
+    state = _CRC_START
+    for at in range(start, end):
+        byte = buffer[at]
+        if 65 <= byte <= 90:
+            byte += 32
+        state = table[(state ^ byte) & 0xFF] ^ (state >> 8)
+    return state ^ _CRC_START
+
+
+@_compiled
+def _is_not_name(
+    buffer: np.ndarray, start: int, end: int, crc: int, names: np.ndarray, letters: np.ndarray
+) -> bool:
+    # names: (hash, start, end) rows sorted by hash, ends into letters (lower case)
+    low, high = 0, names.shape[0]
+    while low < high:  # the first row of crc (np.searchsorted of a column is slower)
+        middle = (low + high) // 2
+        if names[middle, 0] < crc:
+            low = middle + 1
+        else:
+            high = middle
+    match = low
+    while match < names.shape[0] and names[match, 0] == crc:
+        first, last = names[match, 1], names[match, 2]
+        same = last - first == end - start
+        for k in range(end - start):
+            if not same:
+                break
+            byte = buffer[start + k]
+            same = (byte + 32 if 65 <= byte <= 90 else byte) == letters[first + k]
+        if same:
+            return True
+        match += 1
+    return False
+
+
+@_compiled
+def _find_term(slots: np.ndarray, keys: np.ndarray, key: int) -> int:
+    # the slot of key in an open-addressing table of entry indexes (-1: empty)
+    mask = slots.size - 1
+    slot = key & mask
+    while slots[slot] >= 0 and keys[slots[slot]] != key:
+        slot = (slot + 1) & mask
+    return slot
+
+
+@_compiled
+def _idf_row(hashes: np.ndarray, starts: np.ndarray, key: int) -> int:
+    # the row of key in the sorted IDF hashes (-1: not there)
+    bucket = key >> _IDF_SHIFT
+    for row in range(starts[bucket], starts[bucket + 1]):
+        if hashes[row] == key:
+            return row
+    return -1
+
+
+@_compiled
+def _count_term(
+    slots: np.ndarray, keys: np.ndarray, tfs: np.ndarray, size: int, key: int, tf: int
+) -> int:
+    # dict[key] = dict.get(key, 0) + tf, entries in insertion order; the new size
+    slot = _find_term(slots, keys, key)
+    if slots[slot] >= 0:
+        tfs[slots[slot]] += tf
+        return size
+    slots[slot] = size
+    keys[size], tfs[size] = key, tf
+    return size + 1
+
+
+@_compiled
+def _opens_sentence(top: np.ndarray, at: int) -> bool:
+    """Whether ``_SENTENCE_START`` marks the capital at ``at`` (the text's first byte too).
+
+    It does after white space holding a line break, or after ".", "!" or
+    "?" and white space (the pattern's matches end at the same capitals
+    wherever the scan starts).
+    """
+    if at == 0:
+        return True
+    blank = at
+    while blank > 0 and _BYTE_CLASSES[top[blank - 1]] == _BLANK:
+        blank -= 1
+        if top[blank] == 10:
+            return True
+    if blank == at or blank == 0:
+        return False
+    before = top[blank - 1]
+    return before == 46 or before == 33 or before == 63  # . ! ?
+
+
+@_compiled
+def story_terms(
+    data: np.ndarray,
+    crc_table: np.ndarray,
+    not_names: np.ndarray,
+    not_name_letters: np.ndarray,
+    idf_hashes: np.ndarray,
+    idf_starts: np.ndarray,
+    frequencies: np.ndarray,
+    idf: np.ndarray,
+    unknown_idf: float,
+    tf_weights: np.ndarray,
+    common_df: int,
+    wanted: int,
+    compensated: bool,
+) -> tuple[np.ndarray, np.ndarray, bool]:
+    """``_dedup_story_terms.plain_story_terms`` of an ASCII text's first bytes, and True.
+
+    ``data`` is the text's ``STORY_PREFIX`` characters. Terms are counted
+    per key as the plain code counts them (non-initial ones in order of
+    first sight, then the rare sentence-initial ones), scored with the
+    same float64 products (``tf_weights`` and ``idf`` are Python's logs),
+    kept stably by weight and normalised by the sum of squares as Python's
+    ``sum`` adds them (``compensated`` from Python 3.12). False (and no
+    terms) if a count outgrows ``tf_weights``: the caller uses the plain code.
+    """
+    size = data.size
+    line_end = 0
+    while line_end < size and data[line_end] != 10:
+        line_end += 1
+    cut = _outlet_cut(data, line_end)
+    top = np.empty(size - (line_end - cut), np.uint8)
+    top[:cut] = data[:cut]
+    top[cut:] = data[line_end:]
+    # the tokens that may be terms (_MAYBE_NAME, _token_term): words not
+    # opening with a-z, then with a capital or a digit after any marker
+    size = top.size
+    keys = np.empty(size // 2 + 1, np.int64)
+    opens = np.empty(size // 2 + 1, np.bool_)
+    count = 0
+    at = 0
+    while at < size:
+        if _BYTE_CLASSES[top[at]] != _WORD:
+            at += 1
+            continue
+        start = at
+        while at < size and _BYTE_CLASSES[top[at]] == _WORD:
+            at += 1
+        end = at
+        first = top[start]
+        if first == _MARKER:  # a marker in the text itself marks its word too
+            start += 1
+            if start == end:
+                continue
+            opening = True
+            first = top[start]
+        else:
+            opening = 65 <= first <= 90 and _opens_sentence(top, start)
+        digit = _DIGIT_0 <= first <= _DIGIT_9
+        if not (digit or 65 <= first <= 90):
+            continue
+        while top[end - 1] == _APOSTROPHE or top[end - 1] == _HYPHEN:
+            end -= 1
+        crc = _term_crc(top, start, end, crc_table)
+        if _is_not_name(top, start, end, crc, not_names, not_name_letters):
+            continue
+        keys[count] = crc
+        opens[count] = opening and not digit
+        count += 1
+    slots = 4
+    while slots < 2 * count:
+        slots *= 2
+    counted_slots = np.full(slots, -1, np.int64)
+    counted_keys = np.empty(count, np.int64)
+    counted_tfs = np.empty(count, np.int64)
+    initial_slots = np.full(slots, -1, np.int64)
+    initial_keys = np.empty(count, np.int64)
+    initial_tfs = np.empty(count, np.int64)
+    counted = initial = 0
+    for k in range(count):
+        if opens[k]:
+            initial = _count_term(initial_slots, initial_keys, initial_tfs, initial, keys[k], 1)
+        else:
+            counted = _count_term(counted_slots, counted_keys, counted_tfs, counted, keys[k], 1)
+    # a capitalised word opening a sentence counts only if it is rare
+    for k in range(initial):
+        row = _idf_row(idf_hashes, idf_starts, initial_keys[k])
+        if (frequencies[row] if row >= 0 else 0) < common_df:
+            counted = _count_term(
+                counted_slots, counted_keys, counted_tfs, counted, initial_keys[k], initial_tfs[k]
+            )
+    _drop_credits(top, crc_table, counted_slots, counted_keys, counted_tfs)
+    # the heaviest terms, the first of equal ones first (a stable sort)
+    best = np.empty(wanted, np.float64)
+    best_keys = np.empty(wanted, np.int64)
+    chosen = 0
+    for k in range(counted):
+        tf = counted_tfs[k]
+        if tf == 0:
+            continue  # a credit's word
+        if tf >= tf_weights.size:
+            return np.zeros(0, np.uint32), np.zeros(0, np.float32), False
+        row = _idf_row(idf_hashes, idf_starts, counted_keys[k])
+        weight = tf_weights[tf] * (idf[row] if row >= 0 else unknown_idf)
+        if chosen == wanted and not weight > best[wanted - 1]:
+            continue
+        place = chosen if chosen < wanted else wanted - 1
+        chosen = min(chosen + 1, wanted)
+        while place > 0 and best[place - 1] < weight:
+            best[place], best_keys[place] = best[place - 1], best_keys[place - 1]
+            place -= 1
+        best[place], best_keys[place] = weight, counted_keys[k]
+    hashes = np.empty(chosen, np.uint32)
+    weights = np.empty(chosen, np.float32)
+    if chosen == 0:
+        return hashes, weights, True
+    total = 0.0 + best[0] * best[0]
+    lost = 0.0
+    for k in range(1, chosen):
+        square = best[k] * best[k]
+        if compensated:  # CPython's sum of floats from 3.12 (Neumaier)
+            added = total + square
+            if abs(total) >= abs(square):
+                lost += (total - added) + square
+            else:
+                lost += (square - added) + total
+            total = added
+        else:
+            total += square
+    if compensated and lost != 0.0 and np.isfinite(lost):
+        total += lost
+    norm = np.sqrt(total)
+    if norm == 0.0:
+        norm = 1.0
+    for k in range(chosen):
+        hashes[k] = best_keys[k]
+        weights[k] = best[k] / norm
+    return hashes, weights, True
+
+
+@_compiled
+def _drop_credits(
+    top: np.ndarray, crc_table: np.ndarray, slots: np.ndarray, keys: np.ndarray, tfs: np.ndarray
+) -> None:
+    """Zero the counts of every word ``_CREDIT`` finds: "(" 1 to 40 bytes ")" then "-" or ":"."""
+    size = top.size
+    for at in range(size):
+        if top[at] != 40:  # (
+            continue
+        close = at + 1
+        while close < size and top[close] != 40 and top[close] != 41 and top[close] != 10:
+            close += 1
+        if not (close < size and top[close] == 41 and 1 <= close - at - 1 <= _CREDIT_LONGEST):
+            continue
+        dash = close + 1
+        while dash < size and _space(top[dash]):
+            dash += 1
+        if not (dash < size and (top[dash] == _HYPHEN or top[dash] == 58)):
+            continue
+        # document_terms of the credit: every word, any case
+        word = at + 1
+        while word < close:
+            if _space(top[word]) or _splits_names(top[word]):
+                word += 1
+                continue
+            start = word
+            while word < close and not (_space(top[word]) or _splits_names(top[word])):
+                word += 1
+            end = word
+            while start < end and (top[start] == _APOSTROPHE or top[start] == _HYPHEN):
+                start += 1
+            while end > start and (top[end - 1] == _APOSTROPHE or top[end - 1] == _HYPHEN):
+                end -= 1
+            if start < end:
+                slot = _find_term(slots, keys, _term_crc(top, start, end, crc_table))
+                if slots[slot] >= 0:
+                    tfs[slots[slot]] = 0

@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import re
 import string
+import sys
 import zlib
 from collections import Counter
 from functools import cache
@@ -21,6 +22,8 @@ from importlib import resources
 from operator import itemgetter
 
 import numpy as np
+
+from pipeline import _dedup_kernels as kernels
 
 STORY_TERMS = 14
 STORY_PREFIX = 2000  # characters of an article read for its story terms
@@ -248,7 +251,63 @@ def _inverse_frequencies() -> tuple[dict[int, float], float]:
     return idf, math.log(documents / 1)
 
 
+@cache
+def _kernel_tables() -> tuple[object, ...]:
+    """The look-up tables :func:`kernels.story_terms` takes after the text's bytes.
+
+    The IDF hashes are sorted; ``starts`` gives each value of their top bits
+    the range of rows holding it, so a term is found in about one step. The
+    floats are Python's (``math.log``), so the kernel multiplies the same
+    values the plain code does.
+    """
+    _, hashes, frequencies = _idf_table()
+    idf, unknown = _inverse_frequencies()
+    keys = hashes.astype(np.int64)
+    buckets = np.arange((1 << (32 - kernels._IDF_SHIFT)) + 1, dtype=np.int64)
+    starts = np.searchsorted(keys, buckets << kernels._IDF_SHIFT).astype(np.int64)
+    weights = np.array([idf[key] for key in hashes.tolist()], np.float64)
+    names = sorted((term_hash(word), word.encode()) for word in _NOT_NAMES)
+    ends = np.cumsum([len(word) for _, word in names])
+    rows = np.array(
+        [(key, end - len(word), end) for (key, word), end in zip(names, ends, strict=True)],
+        np.int64,
+    )
+    letters = np.frombuffer(b"".join(word for _, word in names), np.uint8).copy()
+    # a count is at most the tokens of the marked prefix (one per two bytes)
+    tf_weights = np.array([0.0] + [1 + math.log(tf) for tf in range(1, 2 * STORY_PREFIX + 4)])
+    return (
+        kernels.CRC_TABLE,
+        rows,
+        letters,
+        keys,
+        starts,
+        frequencies.astype(np.int64),
+        weights,
+        unknown,
+        tf_weights,
+        _COMMON_DF,
+        STORY_TERMS,
+        # from Python 3.12 sum() adds floats with a compensation (Neumaier)
+        sys.version_info >= (3, 12),
+    )
+
+
 def story_terms(text: str) -> tuple[np.ndarray, np.ndarray]:
+    """The top ``STORY_TERMS`` name-like terms of a text with unit-norm tf-idf weights.
+
+    :func:`plain_story_terms` computed by :func:`kernels.story_terms` when the
+    text's first ``STORY_PREFIX`` characters are ASCII (the plain code otherwise).
+    """
+    top = text[:STORY_PREFIX]
+    if kernels.COMPILED and top.isascii():
+        data = np.frombuffer(top.encode(), np.uint8)
+        hashes, weights, done = kernels.story_terms(data, *_kernel_tables())
+        if done:
+            return hashes, weights
+    return plain_story_terms(text)
+
+
+def plain_story_terms(text: str) -> tuple[np.ndarray, np.ndarray]:
     """The top ``STORY_TERMS`` name-like terms of a text with unit-norm tf-idf weights.
 
     Only capitalised words and numbers count: two outlets telling one story

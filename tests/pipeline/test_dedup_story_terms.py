@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
+import itertools
+import json
+import math
+import random
 import re
+import sys
+from pathlib import Path
 
+import numpy as np
+import pytest
+
+from pipeline import _dedup_kernels as kernels
 from pipeline import _dedup_story_terms as story
 
 
@@ -83,3 +93,145 @@ def test_every_outlet_segment_after_a_web_headline_is_cut() -> None:
         assert story.term_hash(dropped) not in terms
     for kept in ("berclair", "gherald"):
         assert story.term_hash(kept) in terms
+
+
+# -- the compiled story terms give the plain code's terms ----------------------
+
+TRICKY = [
+    "",
+    " ",
+    "A",
+    "all lower case words, no names at all.",
+    "1987 12.5 3,000 7-year-old 5% 1/2 2nd",
+    "O'Brien's 'Quoted' -Edge- --- ' - '' 'A' 's Sheriff's X-",
+    "E-mail FACEBOOK Police said. Said Monday: MAY May may Sept.",
+    "Wheat " * 70 + "wheat Wheat. Wheat",  # more than 63 of one term
+    "Ohio " * 700,  # counts of hundreds
+    "BALTIMORE (AP) - Police say. (Reuters) -- x (WMC): y (AFP)\u2014 (a(b)c) - d () - e",
+    "LONDON (" + "x" * 40 + ") - Forty. (" + "y" * 41 + ") - Fortyone (Z)\n- Newline (Q)\t:",
+    "Two shot in Berclair - WMC Action News 5 - Memphis, Tennessee\nPolice hunt Suspects.",
+    "Shots fired | Fox 8 | Cleveland\n\nA man died.",
+    "al-Assad rally - Reuters",
+    "Deal -Reuters",
+    "Deal - Reuters ",
+    "Deal -  - Reuters",
+    "Deal - " + "B" * 80,
+    "Deal - " + "B" * 81,
+    "Deal - A - " + "C " * 45 + "- D",
+    "Deal\t-\tAP\r\nLine Two",
+    "Really?\nYes. No!  Maybe?\tPerhaps.\n\n  Indented\n\nlower. Upper.Next U.S. Army",
+    "CR\r\nLF\nTab\tVT\x0bFF\x0cFS\x1cGS\x1dRS\x1eUS\x1fEnd. \x1cFile",
+    "\x01Marked \x01lower \x01 a\x01B. \x01C",
+    'Quote. "Names" (Paren) [Bracket] {Brace} <Angle> Dot.Name x.Y',
+    "Start. 9 Lives. 10 Downing Street. ...And",
+    "Long " + "Names and words " * 124 + "Boundaryword Tail",  # the cut inside a word
+    "caf\u00e9 Z\u00fcrich M\u00fcller said. Bob \u2019s \u201cQuoted\u201d \u2013 Dash",
+    "ASCII top " + "Name " * 400 + "\u00e9l\u00e8ve",  # non-ASCII after the prefix
+]
+
+
+def _random_texts(count: int) -> list[str]:
+    rng = random.Random(23)
+    words = [
+        *("Police", "Monday", "said", "The", "A", "I", "There", "When", "US", "U.S."),
+        *("Obama", "Ohio", "Memphis", "WMC", "AP", "shooting", "man", "the", "of", "in"),
+        *("was", "O'Brien", "al-Assad", "23-year-old", "1987", "3,000", "5", "Reuters"),
+        *("News", "Facebook", "E-mail", "Twitter", "John", "Smith", "Jr.", "Co", "Inc."),
+        *("'s", "-", "--", "'", "|"),
+    ]
+    marks = [" ", " ", " ", ". ", "? ", "!\n", "\n", "\n\n", ", ", " - ", " | ", "\t", "\r\n"]
+    marks += [" (AP) - ", " (Reuters) \u2014 ", "(", ")", ": ", "\x01", "'", "-", "\u00e9"]
+    return [
+        "".join(rng.choice(words) + rng.choice(marks) for _ in range(rng.randint(0, 60)))
+        for _ in range(count)
+    ]
+
+
+def _real_articles(count: int) -> list[str]:
+    folder = Path("/work/shared/eval")
+    files = [folder / "reuters21578" / "reuters21578.jsonl"]
+    files += sorted((folder / "gva_semeval2018").glob("*.jsonl"))
+    if not all(path.exists() for path in files[:2]):
+        pytest.skip(f"the evaluation articles are not in {folder}")
+    texts = []
+    for path in files:
+        with path.open(encoding="utf-8") as lines:
+            for line in itertools.islice(lines, count // len(files)):
+                row = json.loads(line)
+                texts.append(row.get("body") or row.get("text") or "")
+    return texts
+
+
+def _same(found: tuple[np.ndarray, np.ndarray], expected: tuple[np.ndarray, np.ndarray]) -> None:
+    assert found[0].dtype == expected[0].dtype == np.uint32
+    assert found[1].dtype == expected[1].dtype == np.float32
+    assert found[0].tolist() == expected[0].tolist()  # the same terms in the same order
+    assert found[1].tobytes() == expected[1].tobytes()  # the same weights, bit for bit
+
+
+def _compiled_terms(text: str, compensated: bool | None = None) -> tuple[np.ndarray, np.ndarray]:
+    tables = list(story._kernel_tables())
+    if compensated is not None:
+        tables[-1] = compensated
+    data = np.frombuffer(text[: story.STORY_PREFIX].encode("ascii"), np.uint8)
+    hashes, weights, done = kernels.story_terms(data, *tables)
+    assert done
+    return hashes, weights
+
+
+@pytest.mark.skipif(not kernels.COMPILED, reason="numba is not installed")
+@pytest.mark.parametrize("text", TRICKY + _random_texts(3000))
+def test_compiled_story_terms_equal_the_plain_terms(text: str) -> None:
+    expected = story.plain_story_terms(text)
+    _same(story.story_terms(text), expected)
+    if text[: story.STORY_PREFIX].isascii():
+        _same(_compiled_terms(text), expected)
+
+
+@pytest.mark.skipif(not kernels.COMPILED, reason="numba is not installed")
+def test_compiled_story_terms_equal_the_plain_terms_of_real_articles() -> None:
+    texts = _real_articles(2000)
+    compiled = 0
+    for text in texts:
+        expected = story.plain_story_terms(text)
+        _same(story.story_terms(text), expected)
+        if text[: story.STORY_PREFIX].isascii():
+            _same(_compiled_terms(text), expected)
+            compiled += 1
+    assert compiled > len(texts) // 2
+
+
+def _cpython_sum(values: list[float], compensated: bool) -> float:
+    # sum() of floats as CPython adds them: plain before 3.12, Neumaier since
+    total, lost = 0 + values[0], 0.0
+    for value in values[1:]:
+        if not compensated:
+            total += value
+            continue
+        added = total + value
+        lost += (total - added) + value if abs(total) >= abs(value) else (value - added) + total
+        total = added
+    return total + lost if lost and math.isfinite(lost) else total
+
+
+def test_the_sum_transcription_adds_as_this_python_does() -> None:
+    rng = random.Random(29)
+    compensated = sys.version_info >= (3, 12)
+    for size in (1, 2, 5, 14, 40):
+        for _ in range(200):
+            values = [rng.random() * 10 ** rng.randint(-8, 8) for _ in range(size)]
+            assert _cpython_sum(values, compensated) == sum(values)
+
+
+@pytest.mark.skipif(not kernels.COMPILED, reason="numba is not installed")
+@pytest.mark.parametrize("compensated", [False, True])
+def test_compiled_norm_adds_as_either_python_does(
+    monkeypatch: pytest.MonkeyPatch, compensated: bool
+) -> None:
+    # the other Python's sum(), in the plain code and in the kernel
+    monkeypatch.setattr(
+        story, "sum", lambda values: _cpython_sum(values, compensated), raising=False
+    )
+    for text in TRICKY + _random_texts(300):
+        if text[: story.STORY_PREFIX].isascii():
+            _same(_compiled_terms(text, compensated), story.plain_story_terms(text))
