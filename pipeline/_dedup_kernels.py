@@ -818,26 +818,22 @@ def _term_crc(buffer: np.ndarray, start: int, end: int, table: np.ndarray) -> in
 def _is_not_name(
     buffer: np.ndarray, start: int, end: int, crc: int, names: np.ndarray, letters: np.ndarray
 ) -> bool:
-    # names: (hash, start, end) rows sorted by hash, ends into letters (lower case)
-    low, high = 0, names.shape[0]
-    while low < high:  # the first row of crc (np.searchsorted of a column is slower)
-        middle = (low + high) // 2
-        if names[middle, 0] < crc:
-            low = middle + 1
-        else:
-            high = middle
-    match = low
-    while match < names.shape[0] and names[match, 0] == crc:
-        first, last = names[match, 1], names[match, 2]
-        same = last - first == end - start
-        for k in range(end - start):
-            if not same:
-                break
-            byte = buffer[start + k]
-            same = (byte + 32 if 65 <= byte <= 90 else byte) == letters[first + k]
-        if same:
-            return True
-        match += 1
+    # names: an open-addressing table of (hash, start, end) rows on the hash's
+    # low bits (hash -1: empty), start and end into letters (lower case)
+    mask = names.shape[0] - 1
+    slot = crc & mask
+    while names[slot, 0] >= 0:
+        if names[slot, 0] == crc:
+            first, last = names[slot, 1], names[slot, 2]
+            same = last - first == end - start
+            for k in range(end - start):
+                if not same:
+                    break
+                byte = buffer[start + k]
+                same = (byte + 32 if 65 <= byte <= 90 else byte) == letters[first + k]
+            if same:
+                return True
+        slot = (slot + 1) & mask
     return False
 
 
@@ -931,20 +927,26 @@ def story_terms(
     top[:cut] = data[:cut]
     top[cut:] = data[line_end:]
     # the tokens that may be terms (_MAYBE_NAME, _token_term): words not
-    # opening with a-z, then with a capital or a digit after any marker
+    # opening with a-z, then with a capital or a digit after any marker.
+    # Their starts are found first without a branch per byte (a branch at
+    # each word's end was mispredicted as often as words end).
     size = top.size
-    keys = np.empty(size // 2 + 1, np.int64)
-    opens = np.empty(size // 2 + 1, np.bool_)
+    starts = np.empty(size + 1, np.int64)
+    found = 0
+    outside = True  # the previous byte was no word's
+    for at in range(size):
+        byte = top[at]
+        word = _BYTE_CLASSES[byte] == _WORD
+        starts[found] = at
+        found += word & outside & ((byte < 97) | (byte > 122))
+        outside = not word
+    keys = np.empty(found, np.int64)
+    opens = np.empty(found, np.bool_)
     count = 0
-    at = 0
-    while at < size:
-        if _BYTE_CLASSES[top[at]] != _WORD:
-            at += 1
-            continue
-        start = at
-        while at < size and _BYTE_CLASSES[top[at]] == _WORD:
-            at += 1
-        end = at
+    for k in range(found):
+        start = end = starts[k]
+        while end < size and _BYTE_CLASSES[top[end]] == _WORD:
+            end += 1
         first = top[start]
         if first == _MARKER:  # a marker in the text itself marks its word too
             start += 1

@@ -266,18 +266,22 @@ def _kernel_tables() -> tuple[object, ...]:
     buckets = np.arange((1 << (32 - kernels._IDF_SHIFT)) + 1, dtype=np.int64)
     starts = np.searchsorted(keys, buckets << kernels._IDF_SHIFT).astype(np.int64)
     weights = np.array([idf[key] for key in hashes.tolist()], np.float64)
-    names = sorted((term_hash(word), word.encode()) for word in _NOT_NAMES)
-    ends = np.cumsum([len(word) for _, word in names])
-    rows = np.array(
-        [(key, end - len(word), end) for (key, word), end in zip(names, ends, strict=True)],
-        np.int64,
-    )
-    letters = np.frombuffer(b"".join(word for _, word in names), np.uint8).copy()
+    # the web furniture words as a table on their hashes' low bits
+    names = np.full((256, 3), -1, np.int64)
+    end = 0
+    for word in sorted(_NOT_NAMES):
+        key = term_hash(word)
+        slot = key % len(names)
+        while names[slot, 0] >= 0:
+            slot = (slot + 1) % len(names)
+        names[slot] = key, end, end + len(word)
+        end += len(word)
+    letters = np.frombuffer("".join(sorted(_NOT_NAMES)).encode(), np.uint8).copy()
     # a count is at most the tokens of the marked prefix (one per two bytes)
     tf_weights = np.array([0.0] + [1 + math.log(tf) for tf in range(1, 2 * STORY_PREFIX + 4)])
     return (
         kernels.CRC_TABLE,
-        rows,
+        names,
         letters,
         keys,
         starts,
