@@ -744,23 +744,6 @@ _WORD, _BLANK = 0, 1
 
 
 @_compiled
-def _space(byte: int) -> bool:
-    # str.isspace (a regex's \s, str.split) in ASCII: \t-\r, \x1c-\x1f and space
-    return 9 <= byte <= 13 or 28 <= byte <= 32
-
-
-@_compiled
-def _splits_names(byte: int) -> bool:
-    # _dedup_story_terms._NAME_PUNCTUATION in ASCII: string.punctuation but ' and -
-    return (
-        (33 <= byte <= 47 and byte != _APOSTROPHE and byte != _HYPHEN)
-        or 58 <= byte <= 64
-        or 91 <= byte <= 96
-        or 123 <= byte <= 126
-    )
-
-
-@_compiled
 def _outlet_cut(data: np.ndarray, end: int) -> int:
     """Where ``_OUTLET_SUFFIX`` cuts the first line ``data[:end]`` (``end``: no cut).
 
@@ -780,13 +763,13 @@ def _outlet_cut(data: np.ndarray, end: int) -> int:
         # then the segment's 1 to 80 characters, then (before a separator)
         # white space; a gap of white space only needs room for all three
         lead = at + 1
-        while lead < after and _space(data[lead]):
+        while lead < after and _BYTE_CLASSES[data[lead]] == _BLANK:
             lead += 1
         if lead == after:
             fits = after - at - 1 >= (3 if after < end else 2)
         elif after < end:
             trail = after
-            while _space(data[trail - 1]):
+            while _BYTE_CLASSES[data[trail - 1]] == _BLANK:
                 trail -= 1
             fits = lead > at + 1 and trail < after and trail - lead <= _OUTLET_SEGMENT
         else:
@@ -794,7 +777,7 @@ def _outlet_cut(data: np.ndarray, end: int) -> int:
         if not fits:
             break
         start = at
-        while start > 0 and _space(data[start - 1]):
+        while start > 0 and _BYTE_CLASSES[data[start - 1]] == _BLANK:
             start -= 1
         if start < at:
             cut = start
@@ -924,8 +907,8 @@ def story_terms(
         line_end += 1
     cut = _outlet_cut(data, line_end)
     top = np.empty(size - (line_end - cut), np.uint8)
-    top[:cut] = data[:cut]
-    top[cut:] = data[line_end:]
+    for at in range(top.size):
+        top[at] = data[at if at < cut else at + line_end - cut]
     # the tokens that may be terms (_MAYBE_NAME, _token_term): words not
     # opening with a-z, then with a capital or a digit after any marker.
     # Their starts are found first without a branch per byte (a branch at
@@ -970,18 +953,21 @@ def story_terms(
     slots = 4
     while slots < 2 * count:
         slots *= 2
-    counted_slots = np.full(slots, -1, np.int64)
+    counted_slots = np.empty(slots, np.int64)
     counted_keys = np.empty(count, np.int64)
     counted_tfs = np.empty(count, np.int64)
-    initial_slots = np.full(slots, -1, np.int64)
+    initial_slots = np.empty(slots, np.int64)
+    for slot in range(slots):
+        counted_slots[slot] = initial_slots[slot] = -1
     initial_keys = np.empty(count, np.int64)
     initial_tfs = np.empty(count, np.int64)
-    counted = initial = 0
+    counted = initial = np.int64(0)
+    one = np.int64(1)
     for k in range(count):
         if opens[k]:
-            initial = _count_term(initial_slots, initial_keys, initial_tfs, initial, keys[k], 1)
+            initial = _count_term(initial_slots, initial_keys, initial_tfs, initial, keys[k], one)
         else:
-            counted = _count_term(counted_slots, counted_keys, counted_tfs, counted, keys[k], 1)
+            counted = _count_term(counted_slots, counted_keys, counted_tfs, counted, keys[k], one)
     # a capitalised word opening a sentence counts only if it is rare
     for k in range(initial):
         row = _idf_row(idf_hashes, idf_starts, initial_keys[k])
@@ -994,27 +980,28 @@ def story_terms(
     best = np.empty(wanted, np.float64)
     best_keys = np.empty(wanted, np.int64)
     chosen = 0
+    done = True
     for k in range(counted):
         tf = counted_tfs[k]
         if tf == 0:
             continue  # a credit's word
         if tf >= tf_weights.size:
-            return np.zeros(0, np.uint32), np.zeros(0, np.float32), False
+            done = False
+            chosen = 0
+            break
         row = _idf_row(idf_hashes, idf_starts, counted_keys[k])
         weight = tf_weights[tf] * (idf[row] if row >= 0 else unknown_idf)
         if chosen == wanted and not weight > best[wanted - 1]:
             continue
         place = chosen if chosen < wanted else wanted - 1
-        chosen = min(chosen + 1, wanted)
+        chosen = place + 1
         while place > 0 and best[place - 1] < weight:
             best[place], best_keys[place] = best[place - 1], best_keys[place - 1]
             place -= 1
         best[place], best_keys[place] = weight, counted_keys[k]
-    hashes = np.empty(chosen, np.uint32)
-    weights = np.empty(chosen, np.float32)
-    if chosen == 0:
-        return hashes, weights, True
-    total = 0.0 + best[0] * best[0]
+    # the norm as Python's sum() adds the squares (one exit: each return
+    # site's arrays cost compile time)
+    total = 0.0 + best[0] * best[0] if chosen else 0.0
     lost = 0.0
     for k in range(1, chosen):
         square = best[k] * best[k]
@@ -1027,15 +1014,17 @@ def story_terms(
             total = added
         else:
             total += square
-    if compensated and lost != 0.0 and np.isfinite(lost):
+    if compensated and lost != 0.0 and abs(lost) < np.inf:  # finite
         total += lost
     norm = np.sqrt(total)
     if norm == 0.0:
         norm = 1.0
+    hashes = np.empty(chosen, np.uint32)
+    weights = np.empty(chosen, np.float32)
     for k in range(chosen):
         hashes[k] = best_keys[k]
         weights[k] = best[k] / norm
-    return hashes, weights, True
+    return hashes, weights, done
 
 
 @_compiled
@@ -1053,18 +1042,18 @@ def _drop_credits(
         if not (close < size and top[close] == 41 and 1 <= close - at - 1 <= _CREDIT_LONGEST):
             continue
         dash = close + 1
-        while dash < size and _space(top[dash]):
+        while dash < size and _BYTE_CLASSES[top[dash]] == _BLANK:
             dash += 1
         if not (dash < size and (top[dash] == _HYPHEN or top[dash] == 58)):
             continue
         # document_terms of the credit: every word, any case
         word = at + 1
         while word < close:
-            if _space(top[word]) or _splits_names(top[word]):
+            if _BYTE_CLASSES[top[word]] != _WORD:
                 word += 1
                 continue
             start = word
-            while word < close and not (_space(top[word]) or _splits_names(top[word])):
+            while word < close and _BYTE_CLASSES[top[word]] == _WORD:
                 word += 1
             end = word
             while start < end and (top[start] == _APOSTROPHE or top[start] == _HYPHEN):

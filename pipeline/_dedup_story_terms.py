@@ -277,8 +277,8 @@ def _kernel_tables() -> tuple[object, ...]:
         names[slot] = key, end, end + len(word)
         end += len(word)
     letters = np.frombuffer("".join(sorted(_NOT_NAMES)).encode(), np.uint8).copy()
-    # a count is at most the tokens of the marked prefix (one per two bytes)
-    tf_weights = np.array([0.0] + [1 + math.log(tf) for tf in range(1, 2 * STORY_PREFIX + 4)])
+    # a count is at most the words of the prefix (one per two characters)
+    tf_weights = np.array([0.0] + [1 + math.log(tf) for tf in range(1, STORY_PREFIX + 2)])
     return (
         kernels.CRC_TABLE,
         names,

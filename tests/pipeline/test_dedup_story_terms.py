@@ -236,3 +236,16 @@ def test_compiled_norm_adds_as_either_python_does(
     for text in TRICKY + _random_texts(300):
         if text[: story.STORY_PREFIX].isascii():
             _same(_compiled_terms(text, compensated), story.plain_story_terms(text))
+
+
+@pytest.mark.skipif(not kernels.COMPILED, reason="numba is not installed")
+def test_a_count_the_kernel_cannot_weigh_is_left_to_the_plain_code(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    tables = list(story._kernel_tables())
+    tables[8] = tables[8][:3]  # 1 + log(tf) for tf < 3 only
+    monkeypatch.setattr(story, "_kernel_tables", lambda: tuple(tables))
+    text = "in Ohio and Ohio, then Ohio again"
+    assert not kernels.story_terms(np.frombuffer(text.encode(), np.uint8), *tables)[2]
+    _same(story.story_terms(text), story.plain_story_terms(text))
+    assert story.story_terms(text)[0].tolist() == [story.term_hash("ohio")]
