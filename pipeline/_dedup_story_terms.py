@@ -7,6 +7,11 @@ document frequencies shipped as hashes and counts in ``_dedup_idf.bin``
 (``python -m evaluate.build_story_idf`` writes it), counted over words
 tokenised as here (:func:`document_terms`), so every story term, "A",
 "23-year-old" and "O'Brien" included, is looked up as it was counted.
+
+:func:`plain_story_terms` defines the terms; for a text whose first
+``STORY_PREFIX`` characters are ASCII (nearly every one) one compiled loop,
+:func:`pipeline._dedup_kernels.story_terms`, gives the same terms and
+float32 weights about eight times faster (tests compare the two).
 """
 
 from __future__ import annotations
