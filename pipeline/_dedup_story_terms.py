@@ -267,9 +267,10 @@ def _kernel_tables() -> tuple[object, ...]:
     """
     _, hashes, frequencies = _idf_table()
     idf, unknown = _inverse_frequencies()
-    keys = hashes.astype(np.int64)
+    # narrow types: the tables are read at scattered places, about once a term
+    keys = hashes.astype(np.uint32)
     buckets = np.arange((1 << (32 - kernels._IDF_SHIFT)) + 1, dtype=np.int64)
-    starts = np.searchsorted(keys, buckets << kernels._IDF_SHIFT).astype(np.int64)
+    starts = np.searchsorted(keys, buckets << kernels._IDF_SHIFT).astype(np.int32)
     weights = np.array([idf[key] for key in hashes.tolist()], np.float64)
     # the web furniture words as a table on their hashes' low bits
     names = np.full((256, 3), -1, np.int64)
@@ -290,7 +291,7 @@ def _kernel_tables() -> tuple[object, ...]:
         letters,
         keys,
         starts,
-        frequencies.astype(np.int64),
+        frequencies.astype(np.uint16),
         weights,
         unknown,
         tf_weights,
