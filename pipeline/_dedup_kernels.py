@@ -729,27 +729,33 @@ _CREDIT_LONGEST = 40  # _dedup_story_terms._CREDIT: {1,40}
 _IDF_SHIFT = 18  # a term's top 14 bits pick its range of the sorted IDF hashes
 
 
-def _byte_classes() -> np.ndarray:
-    # 0: a byte of a word, 1: white space (str.isspace in ASCII: \t-\r,
-    # \x1c-\x1f, space), 2: punctuation that splits names
-    # (_dedup_story_terms._NAME_PUNCTUATION: string.punctuation but ' and -)
-    classes = np.zeros(256, np.uint8)
-    classes[[*range(9, 14), *range(28, 33)]] = 1
-    classes[[ord(c) for c in '!"#$%&()*+,./:;<=>?@[\\]^_`{|}~']] = 2
-    return classes
-
-
-_BYTE_CLASSES = _byte_classes()
-_WORD, _BLANK = 0, 1
+# Classes of the code points below 65,536 (_dedup_story_terms builds the
+# table): a word's character, white space (str.isspace), punctuation that
+# splits names, or one the kernel does not reproduce (a capital or a digit
+# outside ASCII, a character that lower() changes, a surrogate).
+_WORD, _BLANK, _SPLIT, _FOREIGN = 0, 1, 2, 3
+_RIGHT_QUOTE, _EN_DASH, _EM_DASH = 0x2019, 0x2013, 0x2014
 
 
 @_compiled
-def _outlet_cut(data: np.ndarray, end: int) -> int:
+def _dash(code: int) -> bool:
+    # the dashes _OUTLET_SUFFIX and _CREDIT know: - \u2013 \u2014
+    return code == _HYPHEN or code == _EN_DASH or code == _EM_DASH
+
+
+@_compiled
+def _stripped(code: int) -> bool:
+    # _term_word strips these from a word's edges
+    return code == _APOSTROPHE or code == _HYPHEN or code == _RIGHT_QUOTE
+
+
+@_compiled
+def _outlet_cut(data: np.ndarray, end: int, classes: np.ndarray) -> int:
     """Where ``_OUTLET_SUFFIX`` cuts the first line ``data[:end]`` (``end``: no cut).
 
-    The suffix is segments of white space, "-" or "|", white space and 1 to
-    80 characters other than "-" and "|", up to the line's end. Its
-    separators are therefore exactly the "-" and "|" after its start: the
+    The suffix is segments of white space, a dash or "|", white space and 1
+    to 80 characters other than those, up to the line's end. Its
+    separators are therefore exactly the dashes and "|" after its start: the
     earliest separator from which every gap to the next one (and the tail)
     can be such a segment, with white space before it, starts the cut at
     that white space.
@@ -757,19 +763,19 @@ def _outlet_cut(data: np.ndarray, end: int) -> int:
     cut = end
     after = end  # the next separator's position (end: none yet)
     for at in range(end - 1, -1, -1):
-        if data[at] != _HYPHEN and data[at] != _BAR:
+        if not (_dash(data[at]) or data[at] == _BAR):
             continue
         # the gap to the next separator (or the line's end): white space,
         # then the segment's 1 to 80 characters, then (before a separator)
         # white space; a gap of white space only needs room for all three
         lead = at + 1
-        while lead < after and _BYTE_CLASSES[data[lead]] == _BLANK:
+        while lead < after and classes[data[lead]] == _BLANK:
             lead += 1
         if lead == after:
             fits = after - at - 1 >= (3 if after < end else 2)
         elif after < end:
             trail = after
-            while _BYTE_CLASSES[data[trail - 1]] == _BLANK:
+            while classes[data[trail - 1]] == _BLANK:
                 trail -= 1
             fits = lead > at + 1 and trail < after and trail - lead <= _OUTLET_SEGMENT
         else:
@@ -777,7 +783,7 @@ def _outlet_cut(data: np.ndarray, end: int) -> int:
         if not fits:
             break
         start = at
-        while start > 0 and _BYTE_CLASSES[data[start - 1]] == _BLANK:
+        while start > 0 and classes[data[start - 1]] == _BLANK:
             start -= 1
         if start < at:
             cut = start
@@ -786,14 +792,28 @@ def _outlet_cut(data: np.ndarray, end: int) -> int:
 
 
 @_compiled
-def _term_crc(buffer: np.ndarray, start: int, end: int, table: np.ndarray) -> int:
-    # term_hash of a word: CRC-32 of its bytes, lower-cased
+def _term_crc(text: np.ndarray, start: int, end: int, table: np.ndarray) -> int:
+    # term_hash of a word: CRC-32 of its UTF-8 bytes, lower-cased (only
+    # A-Z change: the caller declines other characters lower() changes)
     state = _CRC_START
     for at in range(start, end):
-        byte = buffer[at]
-        if 65 <= byte <= 90:
-            byte += 32
+        code = np.int64(text[at])
+        if code < 128:
+            if 65 <= code <= 90:
+                code += 32
+            state = table[(state ^ code) & 0xFF] ^ (state >> 8)
+            continue
+        if code < 0x800:
+            size, lead = 2, 0xC0
+        else:
+            size, lead = 3, 0xE0  # the caller declines code points past 0xFFFF
+        shift = 6 * (size - 1)
+        byte = lead | (code >> shift)
         state = table[(state ^ byte) & 0xFF] ^ (state >> 8)
+        for _ in range(size - 1):
+            shift -= 6
+            byte = 0x80 | ((code >> shift) & 0x3F)
+            state = table[(state ^ byte) & 0xFF] ^ (state >> 8)
     return state ^ _CRC_START
 
 
@@ -855,7 +875,7 @@ def _count_term(
 
 
 @_compiled
-def _opens_sentence(top: np.ndarray, at: int) -> bool:
+def _opens_sentence(top: np.ndarray, at: int, classes: np.ndarray) -> bool:
     """Whether ``_SENTENCE_START`` marks the capital at ``at`` (the text's first byte too).
 
     It does after white space holding a line break, or after ".", "!" or
@@ -865,7 +885,7 @@ def _opens_sentence(top: np.ndarray, at: int) -> bool:
     if at == 0:
         return True
     blank = at
-    while blank > 0 and _BYTE_CLASSES[top[blank - 1]] == _BLANK:
+    while blank > 0 and classes[top[blank - 1]] == _BLANK:
         blank -= 1
         if top[blank] == 10:
             return True
@@ -878,6 +898,7 @@ def _opens_sentence(top: np.ndarray, at: int) -> bool:
 @_compiled
 def story_terms(
     data: np.ndarray,
+    classes: np.ndarray,
     crc_table: np.ndarray,
     not_names: np.ndarray,
     not_name_letters: np.ndarray,
@@ -891,22 +912,30 @@ def story_terms(
     wanted: int,
     compensated: bool,
 ) -> tuple[np.ndarray, np.ndarray, bool]:
-    """``_dedup_story_terms.plain_story_terms`` of an ASCII text's first bytes, and True.
+    """``_dedup_story_terms.plain_story_terms`` of a text's first characters, and True.
 
-    ``data`` is the text's ``STORY_PREFIX`` characters. Terms are counted
+    ``data`` is the text's ``STORY_PREFIX`` characters as code points and
+    ``classes`` says what each code point below 65,536 is. Terms are counted
     per key as the plain code counts them (non-initial ones in order of
     first sight, then the rare sentence-initial ones), scored with the
     same float64 products (``tf_weights`` and ``idf`` are Python's logs),
     kept stably by weight and normalised by the sum of squares as Python's
     ``sum`` adds them (``compensated`` from Python 3.12). False (and no
-    terms) if a count outgrows ``tf_weights``: the caller uses the plain code.
+    terms) if the text holds a character the kernel does not reproduce
+    (``_FOREIGN`` or past 0xFFFF) or a count outgrows ``tf_weights``: the
+    caller uses the plain code.
     """
-    size = data.size
+    done = True
+    for code in data:
+        if code > 0xFFFF or classes[code] == _FOREIGN:
+            done = False
+            break
+    size = data.size if done else 0  # no terms (one exit: each costs compile time)
     line_end = 0
     while line_end < size and data[line_end] != 10:
         line_end += 1
-    cut = _outlet_cut(data, line_end)
-    top = np.empty(size - (line_end - cut), np.uint8)
+    cut = _outlet_cut(data, line_end, classes)
+    top = np.empty(size - (line_end - cut), np.uint32)
     for at in range(top.size):
         top[at] = data[at if at < cut else at + line_end - cut]
     # the tokens that may be terms (_MAYBE_NAME, _token_term): words not
@@ -916,19 +945,19 @@ def story_terms(
     size = top.size
     starts = np.empty(size + 1, np.int64)
     found = 0
-    outside = True  # the previous byte was no word's
+    outside = True  # the previous character was no word's
     for at in range(size):
-        byte = top[at]
-        word = _BYTE_CLASSES[byte] == _WORD
+        code = top[at]
+        word = classes[code] == _WORD
         starts[found] = at
-        found += word & outside & ((byte < 97) | (byte > 122))
+        found += word & outside & ((code < 97) | (code > 122))
         outside = not word
     keys = np.empty(found, np.int64)
     opens = np.empty(found, np.bool_)
     count = 0
     for k in range(found):
         start = end = starts[k]
-        while end < size and _BYTE_CLASSES[top[end]] == _WORD:
+        while end < size and classes[top[end]] == _WORD:
             end += 1
         first = top[start]
         if first == _MARKER:  # a marker in the text itself marks its word too
@@ -938,11 +967,11 @@ def story_terms(
             opening = True
             first = top[start]
         else:
-            opening = 65 <= first <= 90 and _opens_sentence(top, start)
+            opening = 65 <= first <= 90 and _opens_sentence(top, start, classes)
         digit = _DIGIT_0 <= first <= _DIGIT_9
         if not (digit or 65 <= first <= 90):
             continue
-        while top[end - 1] == _APOSTROPHE or top[end - 1] == _HYPHEN:
+        while _stripped(top[end - 1]):
             end -= 1
         crc = _term_crc(top, start, end, crc_table)
         if _is_not_name(top, start, end, crc, not_names, not_name_letters):
@@ -975,12 +1004,11 @@ def story_terms(
             counted = _count_term(
                 counted_slots, counted_keys, counted_tfs, counted, initial_keys[k], initial_tfs[k]
             )
-    _drop_credits(top, crc_table, counted_slots, counted_keys, counted_tfs)
+    _drop_credits(top, classes, crc_table, counted_slots, counted_keys, counted_tfs)
     # the heaviest terms, the first of equal ones first (a stable sort)
     best = np.empty(wanted, np.float64)
     best_keys = np.empty(wanted, np.int64)
     chosen = 0
-    done = True
     for k in range(counted):
         tf = counted_tfs[k]
         if tf == 0:
@@ -1029,9 +1057,14 @@ def story_terms(
 
 @_compiled
 def _drop_credits(
-    top: np.ndarray, crc_table: np.ndarray, slots: np.ndarray, keys: np.ndarray, tfs: np.ndarray
+    top: np.ndarray,
+    classes: np.ndarray,
+    crc_table: np.ndarray,
+    slots: np.ndarray,
+    keys: np.ndarray,
+    tfs: np.ndarray,
 ) -> None:
-    """Zero the counts of every word ``_CREDIT`` finds: "(" 1 to 40 bytes ")" then "-" or ":"."""
+    """Zero the counts of every word ``_CREDIT`` finds: "(" 1 to 40 characters ")" then a dash or ":"."""
     size = top.size
     for at in range(size):
         if top[at] != 40:  # (
@@ -1042,23 +1075,23 @@ def _drop_credits(
         if not (close < size and top[close] == 41 and 1 <= close - at - 1 <= _CREDIT_LONGEST):
             continue
         dash = close + 1
-        while dash < size and _BYTE_CLASSES[top[dash]] == _BLANK:
+        while dash < size and classes[top[dash]] == _BLANK:
             dash += 1
-        if not (dash < size and (top[dash] == _HYPHEN or top[dash] == 58)):
+        if not (dash < size and (_dash(top[dash]) or top[dash] == 58)):  # - or :
             continue
         # document_terms of the credit: every word, any case
         word = at + 1
         while word < close:
-            if _BYTE_CLASSES[top[word]] != _WORD:
+            if classes[top[word]] != _WORD:
                 word += 1
                 continue
             start = word
-            while word < close and _BYTE_CLASSES[top[word]] == _WORD:
+            while word < close and classes[top[word]] == _WORD:
                 word += 1
             end = word
-            while start < end and (top[start] == _APOSTROPHE or top[start] == _HYPHEN):
+            while start < end and _stripped(top[start]):
                 start += 1
-            while end > start and (top[end - 1] == _APOSTROPHE or top[end - 1] == _HYPHEN):
+            while end > start and _stripped(top[end - 1]):
                 end -= 1
             if start < end:
                 slot = _find_term(slots, keys, _term_crc(top, start, end, crc_table))

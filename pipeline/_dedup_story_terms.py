@@ -8,10 +8,13 @@ document frequencies shipped as hashes and counts in ``_dedup_idf.bin``
 tokenised as here (:func:`document_terms`), so every story term, "A",
 "23-year-old" and "O'Brien" included, is looked up as it was counted.
 
-:func:`plain_story_terms` defines the terms; for a text whose first
-``STORY_PREFIX`` characters are ASCII (nearly every one) one compiled loop,
+:func:`plain_story_terms` defines the terms; one compiled loop,
 :func:`pipeline._dedup_kernels.story_terms`, gives the same terms and
-float32 weights about eight times faster (tests compare the two).
+float32 weights about eight times faster (tests compare the two) for any
+text whose first ``STORY_PREFIX`` characters it reproduces: ASCII and the
+characters without case or digit value (typographic quotes and dashes,
+Unicode white space, lower-case accented letters), not a capital or digit
+outside ASCII or a character past U+FFFF (the plain code takes those).
 """
 
 from __future__ import annotations
@@ -256,6 +259,25 @@ def _inverse_frequencies() -> tuple[dict[int, float], float]:
     return idf, math.log(documents / 1)
 
 
+def _code_point_classes() -> np.ndarray:
+    # what the plain code makes of each code point below 65,536 (kernels._WORD etc.)
+    classes = np.full(1 << 16, kernels._WORD, np.uint8)
+    for code in range(1 << 16):
+        character = chr(code)
+        if character.isspace():
+            classes[code] = kernels._BLANK
+        elif code in _NAME_PUNCTUATION:
+            classes[code] = kernels._SPLIT
+        elif code >= 128 and (
+            character.isupper()
+            or character.isdigit()
+            or character.lower() != character
+            or 0xD800 <= code < 0xE000  # a surrogate: no UTF-8 (term_hash raises)
+        ):
+            classes[code] = kernels._FOREIGN
+    return classes
+
+
 @cache
 def _kernel_tables() -> tuple[object, ...]:
     """The look-up tables :func:`kernels.story_terms` takes after the text's bytes.
@@ -286,6 +308,7 @@ def _kernel_tables() -> tuple[object, ...]:
     # a count is at most the words of the prefix (one per two characters)
     tf_weights = np.array([0.0] + [1 + math.log(tf) for tf in range(1, STORY_PREFIX + 2)])
     return (
+        _code_point_classes(),
         kernels.CRC_TABLE,
         names,
         letters,
@@ -305,13 +328,16 @@ def _kernel_tables() -> tuple[object, ...]:
 def story_terms(text: str) -> tuple[np.ndarray, np.ndarray]:
     """The top ``STORY_TERMS`` name-like terms of a text with unit-norm tf-idf weights.
 
-    :func:`plain_story_terms` computed by :func:`kernels.story_terms` when the
-    text's first ``STORY_PREFIX`` characters are ASCII (the plain code otherwise).
+    :func:`plain_story_terms` computed by :func:`kernels.story_terms`, unless the
+    text's first ``STORY_PREFIX`` characters hold one it does not reproduce
+    (a capital or a digit outside ASCII, say: then the plain code).
     """
-    top = text[:STORY_PREFIX]
-    if kernels.COMPILED and top.isascii():
-        data = np.frombuffer(top.encode(), np.uint8)
-        hashes, weights, done = kernels.story_terms(data, *_kernel_tables())
+    if kernels.COMPILED:
+        # code points (a surrogate is kept, for the kernel to decline)
+        top = text[:STORY_PREFIX].encode("utf-32-le", "surrogatepass")
+        hashes, weights, done = kernels.story_terms(
+            np.frombuffer(top, np.uint32), *_kernel_tables()
+        )
         if done:
             return hashes, weights
     return plain_story_terms(text)
