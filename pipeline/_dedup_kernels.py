@@ -819,7 +819,7 @@ def _term_crc(text: np.ndarray, start: int, end: int, table: np.ndarray) -> int:
 
 @_compiled
 def _is_not_name(
-    buffer: np.ndarray, start: int, end: int, crc: int, names: np.ndarray, letters: np.ndarray
+    text: np.ndarray, start: int, end: int, crc: int, names: np.ndarray, letters: np.ndarray
 ) -> bool:
     # names: an open-addressing table of (hash, start, end) rows on the hash's
     # low bits (hash -1: empty), start and end into letters (lower case)
@@ -832,8 +832,8 @@ def _is_not_name(
             for k in range(end - start):
                 if not same:
                     break
-                byte = buffer[start + k]
-                same = (byte + 32 if 65 <= byte <= 90 else byte) == letters[first + k]
+                code = text[start + k]
+                same = (code + 32 if 65 <= code <= 90 else code) == letters[first + k]
             if same:
                 return True
         slot = (slot + 1) & mask
@@ -876,7 +876,7 @@ def _count_term(
 
 @_compiled
 def _opens_sentence(top: np.ndarray, at: int, classes: np.ndarray) -> bool:
-    """Whether ``_SENTENCE_START`` marks the capital at ``at`` (the text's first byte too).
+    """Whether ``_SENTENCE_START`` marks the capital at ``at`` (the first character too).
 
     It does after white space holding a line break, or after ".", "!" or
     "?" and white space (the pattern's matches end at the same capitals
@@ -940,7 +940,7 @@ def story_terms(
         top[at] = data[at if at < cut else at + line_end - cut]
     # the tokens that may be terms (_MAYBE_NAME, _token_term): words not
     # opening with a-z, then with a capital or a digit after any marker.
-    # Their starts are found first without a branch per byte (a branch at
+    # Their starts are found first without a branch per character (a branch at
     # each word's end was mispredicted as often as words end).
     size = top.size
     starts = np.empty(size + 1, np.int64)
