@@ -882,3 +882,381 @@ def text_cues(data: np.ndarray, datelines: np.ndarray) -> int:
                         cues |= DATELINE
                     start = end + 1
     return cues
+
+
+# -- story terms -------------------------------------------------------------
+
+_APOSTROPHE, _HYPHEN, _BAR, _MARKER = 39, 45, 124, 1
+_OUTLET_SEGMENT = 80  # _dedup_story_terms._OUTLET_SUFFIX: {1,80}
+_CREDIT_LONGEST = 40  # _dedup_story_terms._CREDIT: {1,40}
+_IDF_SHIFT = 18  # a term's top 14 bits pick its range of the sorted IDF hashes
+
+
+# Classes of the code points below 65,536 (_dedup_story_terms builds the
+# table): a word's character, white space (str.isspace), punctuation that
+# splits names, or one the kernel does not reproduce (a capital or a digit
+# outside ASCII, a character that lower() changes, a surrogate).
+_WORD, _BLANK, _SPLIT, _FOREIGN = 0, 1, 2, 3
+_RIGHT_QUOTE, _EN_DASH, _EM_DASH = 0x2019, 0x2013, 0x2014
+
+
+@_compiled
+def _dash(code: int) -> bool:
+    # the dashes _OUTLET_SUFFIX and _CREDIT know: - \u2013 \u2014
+    return code == _HYPHEN or code == _EN_DASH or code == _EM_DASH
+
+
+@_compiled
+def _stripped(code: int) -> bool:
+    # _term_word strips these from a word's edges
+    return code == _APOSTROPHE or code == _HYPHEN or code == _RIGHT_QUOTE
+
+
+@_compiled
+def _outlet_cut(data: np.ndarray, end: int, classes: np.ndarray) -> int:
+    """Where ``_OUTLET_SUFFIX`` cuts the first line ``data[:end]`` (``end``: no cut).
+
+    The suffix is segments of white space, a dash or "|", white space and 1
+    to 80 characters other than those, up to the line's end. Its
+    separators are therefore exactly the dashes and "|" after its start: the
+    earliest separator from which every gap to the next one (and the tail)
+    can be such a segment, with white space before it, starts the cut at
+    that white space.
+    """
+    cut = end
+    after = end  # the next separator's position (end: none yet)
+    for at in range(end - 1, -1, -1):
+        if not (_dash(data[at]) or data[at] == _BAR):
+            continue
+        # the gap to the next separator (or the line's end): white space,
+        # then the segment's 1 to 80 characters, then (before a separator)
+        # white space; a gap of white space only needs room for all three
+        lead = at + 1
+        while lead < after and classes[data[lead]] == _BLANK:
+            lead += 1
+        if lead == after:
+            fits = after - at - 1 >= (3 if after < end else 2)
+        elif after < end:
+            trail = after
+            while classes[data[trail - 1]] == _BLANK:
+                trail -= 1
+            fits = lead > at + 1 and trail < after and trail - lead <= _OUTLET_SEGMENT
+        else:
+            fits = lead > at + 1 and after - lead <= _OUTLET_SEGMENT
+        if not fits:
+            break
+        start = at
+        while start > 0 and classes[data[start - 1]] == _BLANK:
+            start -= 1
+        if start < at:
+            cut = start
+        after = at
+    return cut
+
+
+@_compiled
+def _term_crc(text: np.ndarray, start: int, end: int, table: np.ndarray) -> int:
+    # term_hash of a word: CRC-32 of its UTF-8 bytes, lower-cased (only
+    # A-Z change: the caller declines other characters lower() changes)
+    state = _CRC_START
+    for at in range(start, end):
+        code = np.int64(text[at])
+        if code < 128:
+            if 65 <= code <= 90:
+                code += 32
+            state = table[(state ^ code) & 0xFF] ^ (state >> 8)
+            continue
+        if code < 0x800:
+            size, lead = 2, 0xC0
+        else:
+            size, lead = 3, 0xE0  # the caller declines code points past 0xFFFF
+        shift = 6 * (size - 1)
+        byte = lead | (code >> shift)
+        state = table[(state ^ byte) & 0xFF] ^ (state >> 8)
+        for _ in range(size - 1):
+            shift -= 6
+            byte = 0x80 | ((code >> shift) & 0x3F)
+            state = table[(state ^ byte) & 0xFF] ^ (state >> 8)
+    return state ^ _CRC_START
+
+
+@_compiled
+def _is_not_name(
+    text: np.ndarray, start: int, end: int, crc: int, names: np.ndarray, letters: np.ndarray
+) -> bool:
+    # names: an open-addressing table of (hash, start, end) rows on the hash's
+    # low bits (hash -1: empty), start and end into letters (lower case)
+    mask = names.shape[0] - 1
+    slot = crc & mask
+    while names[slot, 0] >= 0:
+        if names[slot, 0] == crc:
+            first, last = names[slot, 1], names[slot, 2]
+            same = last - first == end - start
+            for k in range(end - start):
+                if not same:
+                    break
+                code = text[start + k]
+                same = (code + 32 if 65 <= code <= 90 else code) == letters[first + k]
+            if same:
+                return True
+        slot = (slot + 1) & mask
+    return False
+
+
+@_compiled
+def _find_term(slots: np.ndarray, keys: np.ndarray, key: int) -> int:
+    # the slot of key in an open-addressing table of entry indexes (-1: empty)
+    mask = slots.size - 1
+    slot = key & mask
+    while slots[slot] >= 0 and keys[slots[slot]] != key:
+        slot = (slot + 1) & mask
+    return slot
+
+
+@_compiled
+def _idf_row(hashes: np.ndarray, starts: np.ndarray, key: int) -> int:
+    # the row of key in the sorted IDF hashes (-1: not there)
+    bucket = key >> _IDF_SHIFT
+    for row in range(starts[bucket], starts[bucket + 1]):
+        if hashes[row] == key:
+            return row
+    return -1
+
+
+@_compiled
+def _count_term(
+    slots: np.ndarray, keys: np.ndarray, tfs: np.ndarray, size: int, key: int, tf: int
+) -> int:
+    # dict[key] = dict.get(key, 0) + tf, entries in insertion order; the new size
+    slot = _find_term(slots, keys, key)
+    if slots[slot] >= 0:
+        tfs[slots[slot]] += tf
+        return size
+    slots[slot] = size
+    keys[size], tfs[size] = key, tf
+    return size + 1
+
+
+@_compiled
+def _opens_sentence(top: np.ndarray, at: int, classes: np.ndarray) -> bool:
+    """Whether ``_SENTENCE_START`` marks the capital at ``at`` (the first character too).
+
+    It does after white space holding a line break, or after ".", "!" or
+    "?" and white space (the pattern's matches end at the same capitals
+    wherever the scan starts).
+    """
+    if at == 0:
+        return True
+    blank = at
+    while blank > 0 and classes[top[blank - 1]] == _BLANK:
+        blank -= 1
+        if top[blank] == 10:
+            return True
+    if blank == at or blank == 0:
+        return False
+    before = top[blank - 1]
+    return before == 46 or before == 33 or before == 63  # . ! ?
+
+
+@_compiled
+def story_terms(
+    data: np.ndarray,
+    classes: np.ndarray,
+    crc_table: np.ndarray,
+    not_names: np.ndarray,
+    not_name_letters: np.ndarray,
+    idf_hashes: np.ndarray,
+    idf_starts: np.ndarray,
+    frequencies: np.ndarray,
+    idf: np.ndarray,
+    unknown_idf: float,
+    tf_weights: np.ndarray,
+    common_df: int,
+    wanted: int,
+    compensated: bool,
+) -> tuple[np.ndarray, np.ndarray, bool]:
+    """``_dedup_story_terms.plain_story_terms`` of a text's first characters, and True.
+
+    ``data`` is the text's ``STORY_PREFIX`` characters as code points and
+    ``classes`` says what each code point below 65,536 is. Terms are counted
+    per key as the plain code counts them (non-initial ones in order of
+    first sight, then the rare sentence-initial ones), scored with the
+    same float64 products (``tf_weights`` and ``idf`` are Python's logs),
+    kept stably by weight and normalised by the sum of squares as Python's
+    ``sum`` adds them (``compensated`` from Python 3.12). False (and no
+    terms) if the text holds a character the kernel does not reproduce
+    (``_FOREIGN`` or past 0xFFFF) or a count outgrows ``tf_weights``: the
+    caller uses the plain code.
+    """
+    done = True
+    for code in data:
+        if code > 0xFFFF or classes[code] == _FOREIGN:
+            done = False
+            break
+    size = data.size if done else 0  # no terms (one exit: each costs compile time)
+    line_end = 0
+    while line_end < size and data[line_end] != 10:
+        line_end += 1
+    cut = _outlet_cut(data, line_end, classes)
+    top = np.empty(size - (line_end - cut), np.uint32)
+    for at in range(top.size):
+        top[at] = data[at if at < cut else at + line_end - cut]
+    # the tokens that may be terms (_MAYBE_NAME, _token_term): words not
+    # opening with a-z, then with a capital or a digit after any marker.
+    # Their starts are found first without a branch per character (a branch at
+    # each word's end was mispredicted as often as words end).
+    size = top.size
+    starts = np.empty(size + 1, np.int64)
+    found = 0
+    outside = True  # the previous character was no word's
+    for at in range(size):
+        code = top[at]
+        word = classes[code] == _WORD
+        starts[found] = at
+        found += word & outside & ((code < 97) | (code > 122))
+        outside = not word
+    keys = np.empty(found, np.int64)
+    opens = np.empty(found, np.bool_)
+    count = 0
+    for k in range(found):
+        start = end = starts[k]
+        while end < size and classes[top[end]] == _WORD:
+            end += 1
+        first = top[start]
+        if first == _MARKER:  # a marker in the text itself marks its word too
+            start += 1
+            if start == end:
+                continue
+            opening = True
+            first = top[start]
+        else:
+            opening = 65 <= first <= 90 and _opens_sentence(top, start, classes)
+        digit = _DIGIT_0 <= first <= _DIGIT_9
+        if not (digit or 65 <= first <= 90):
+            continue
+        while _stripped(top[end - 1]):
+            end -= 1
+        crc = _term_crc(top, start, end, crc_table)
+        if _is_not_name(top, start, end, crc, not_names, not_name_letters):
+            continue
+        keys[count] = crc
+        opens[count] = opening and not digit
+        count += 1
+    slots = 4
+    while slots < 2 * count:
+        slots *= 2
+    counted_slots = np.empty(slots, np.int64)
+    counted_keys = np.empty(count, np.int64)
+    counted_tfs = np.empty(count, np.int64)
+    initial_slots = np.empty(slots, np.int64)
+    for slot in range(slots):
+        counted_slots[slot] = initial_slots[slot] = -1
+    initial_keys = np.empty(count, np.int64)
+    initial_tfs = np.empty(count, np.int64)
+    counted = initial = np.int64(0)
+    one = np.int64(1)
+    for k in range(count):
+        if opens[k]:
+            initial = _count_term(initial_slots, initial_keys, initial_tfs, initial, keys[k], one)
+        else:
+            counted = _count_term(counted_slots, counted_keys, counted_tfs, counted, keys[k], one)
+    # a capitalised word opening a sentence counts only if it is rare
+    for k in range(initial):
+        row = _idf_row(idf_hashes, idf_starts, initial_keys[k])
+        if (frequencies[row] if row >= 0 else 0) < common_df:
+            counted = _count_term(
+                counted_slots, counted_keys, counted_tfs, counted, initial_keys[k], initial_tfs[k]
+            )
+    _drop_credits(top, classes, crc_table, counted_slots, counted_keys, counted_tfs)
+    # the heaviest terms, the first of equal ones first (a stable sort)
+    best = np.empty(wanted, np.float64)
+    best_keys = np.empty(wanted, np.int64)
+    chosen = 0
+    for k in range(counted):
+        tf = counted_tfs[k]
+        if tf == 0:
+            continue  # a credit's word
+        if tf >= tf_weights.size:
+            done = False
+            chosen = 0
+            break
+        row = _idf_row(idf_hashes, idf_starts, counted_keys[k])
+        weight = tf_weights[tf] * (idf[row] if row >= 0 else unknown_idf)
+        if chosen == wanted and not weight > best[wanted - 1]:
+            continue
+        place = chosen if chosen < wanted else wanted - 1
+        chosen = place + 1
+        while place > 0 and best[place - 1] < weight:
+            best[place], best_keys[place] = best[place - 1], best_keys[place - 1]
+            place -= 1
+        best[place], best_keys[place] = weight, counted_keys[k]
+    # the norm as Python's sum() adds the squares (one exit: each return
+    # site's arrays cost compile time)
+    total = 0.0 + best[0] * best[0] if chosen else 0.0
+    lost = 0.0
+    for k in range(1, chosen):
+        square = best[k] * best[k]
+        if compensated:  # CPython's sum of floats from 3.12 (Neumaier)
+            added = total + square
+            if abs(total) >= abs(square):
+                lost += (total - added) + square
+            else:
+                lost += (square - added) + total
+            total = added
+        else:
+            total += square
+    if compensated and lost != 0.0 and abs(lost) < np.inf:  # finite
+        total += lost
+    norm = np.sqrt(total)
+    if norm == 0.0:
+        norm = 1.0
+    hashes = np.empty(chosen, np.uint32)
+    weights = np.empty(chosen, np.float32)
+    for k in range(chosen):
+        hashes[k] = best_keys[k]
+        weights[k] = best[k] / norm
+    return hashes, weights, done
+
+
+@_compiled
+def _drop_credits(
+    top: np.ndarray,
+    classes: np.ndarray,
+    crc_table: np.ndarray,
+    slots: np.ndarray,
+    keys: np.ndarray,
+    tfs: np.ndarray,
+) -> None:
+    """Zero the counts of every word ``_CREDIT`` finds: "(" 1 to 40 characters ")" then a dash or ":"."""
+    size = top.size
+    for at in range(size):
+        if top[at] != 40:  # (
+            continue
+        close = at + 1
+        while close < size and top[close] != 40 and top[close] != 41 and top[close] != 10:
+            close += 1
+        if not (close < size and top[close] == 41 and 1 <= close - at - 1 <= _CREDIT_LONGEST):
+            continue
+        dash = close + 1
+        while dash < size and classes[top[dash]] == _BLANK:
+            dash += 1
+        if not (dash < size and (_dash(top[dash]) or top[dash] == 58)):  # - or :
+            continue
+        # document_terms of the credit: every word, any case
+        word = at + 1
+        while word < close:
+            if classes[top[word]] != _WORD:
+                word += 1
+                continue
+            start = word
+            while word < close and classes[top[word]] == _WORD:
+                word += 1
+            end = word
+            while start < end and _stripped(top[start]):
+                start += 1
+            while end > start and _stripped(top[end - 1]):
+                end -= 1
+            if start < end:
+                slot = _find_term(slots, keys, _term_crc(top, start, end, crc_table))
+                if slots[slot] >= 0:
+                    tfs[slots[slot]] = 0

@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+import itertools
+import json
+import math
+import random
 import re
+import sys
 
+import numpy as np
+import pytest
+
+from pipeline import _dedup_kernels as kernels
 from pipeline import _dedup_story_terms as story
+from tests.conftest import require_eval_file
 
 
 def test_story_terms_skip_common_sentence_openers_and_the_outlet_name() -> None:
@@ -83,3 +93,189 @@ def test_every_outlet_segment_after_a_web_headline_is_cut() -> None:
         assert story.term_hash(dropped) not in terms
     for kept in ("berclair", "gherald"):
         assert story.term_hash(kept) in terms
+
+
+# -- the compiled story terms give the plain code's terms ----------------------
+
+TRICKY = [
+    "",
+    " ",
+    "A",
+    "all lower case words, no names at all.",
+    "1987 12.5 3,000 7-year-old 5% 1/2 2nd",
+    "O'Brien's 'Quoted' -Edge- --- ' - '' 'A' 's Sheriff's X-",
+    "E-mail FACEBOOK Police said. Said Monday: MAY May may Sept.",
+    "Wheat " * 70 + "wheat Wheat. Wheat",  # more than 63 of one term
+    "Ohio " * 700,  # counts of hundreds
+    "BALTIMORE (AP) - Police say. (Reuters) -- x (WMC): y (AFP)\u2014 (a(b)c) - d () - e",
+    "LONDON (" + "x" * 40 + ") - Forty. (" + "y" * 41 + ") - Fortyone (Z)\n- Newline (Q)\t:",
+    "Two shot in Berclair - WMC Action News 5 - Memphis, Tennessee\nPolice hunt Suspects.",
+    # credits of 40 and 41 characters naming a word of the story
+    *(f"Headline\nLONDON ({('Credited ' + 'N' * 40)[:n]}) - Credited Credited" for n in (40, 41)),
+    "Shot in Memphis (WMC) -  - News\nWMC reports on Gherald.",  # a blank segment
+    "Shots fired | Fox 8 | Cleveland\n\nA man died.",
+    "al-Assad rally - Reuters",
+    "Deal -Reuters",
+    "Deal - Reuters ",
+    "Deal -  - Reuters",
+    "Deal - " + "B" * 80,
+    "Deal - " + "B" * 81,
+    "Deal - A - " + "C " * 45 + "- D",
+    "Deal\t-\tAP\r\nLine Two",
+    "Really?\nYes. No!  Maybe?\tPerhaps.\n\n  Indented\n\nlower. Upper.Next U.S. Army",
+    "CR\r\nLF\nTab\tVT\x0bFF\x0cFS\x1cGS\x1dRS\x1eUS\x1fEnd. \x1cFile",
+    "\x01Marked \x01lower \x01 a\x01B. \x01C",
+    "x \x011987 rose. \x015 a \x01-7 \x01'8",
+    'Quote. "Names" (Paren) [Bracket] {Brace} <Angle> Dot.Name x.Y',
+    "Start. 9 Lives. 10 Downing Street. ...And",
+    "Long " + "Names and words " * 124 + "Boundaryword Tail",  # the cut inside a word
+    "caf\u00e9 Z\u00fcrich M\u00fcller said. Bob \u2019s \u201cQuoted\u201d \u2013 Dash",
+    "ASCII top " + "Name " * 400 + "\u00c9l\u00e8ve",  # a capital past the prefix
+    # typographic punctuation and white space (the kernel's), capitals and
+    # digits outside ASCII and an emoji (the plain code's)
+    "Headline \u2014 Outlet\nSheriff\u2019s Office \u2019Tis \u2018Quoted\u2019 Smith\u2019\u2019",
+    "Headline \u2013 Outlet | Other\nLONDON (AP) \u2014 Police. (Reuters) \u2013 Says",
+    "It rose.\u00a0Then\u2009Fell.\u2028Next\u3000One?\u00a0\u00a0Two \u201cThree\u201d \u00abFour\u00bb",
+    "Caf\u00e9 Ol\u00e9 na\u00efve \u00a9 2014 \u2022 \u00d7 \u2026 \u20ac5 \u00bd Zo\u00eb said\u2026 Next",
+    "\u00c9lys\u00e9e Palace",
+    "Paris \u00c9lys\u00e9e",
+    "Rated 5\u00b2 and \u0663 Three",
+    "Z\u00fcrich \U0001f600 Smiles",
+    "(" + "\u00e9" * 40 + ") - Forty (" + "\u00e9" * 41 + ") \u2014 Fortyone",
+    "Deal - " + "\u00e9" * 80 + "\nDeal - " + "\u00e9" * 81,
+]
+
+
+def _random_texts(count: int) -> list[str]:
+    rng = random.Random(23)
+    words = [
+        *("Police", "Monday", "said", "The", "A", "I", "There", "When", "US", "U.S."),
+        *("Obama", "Ohio", "Memphis", "WMC", "AP", "shooting", "man", "the", "of", "in"),
+        *("was", "O'Brien", "al-Assad", "23-year-old", "1987", "3,000", "5", "Reuters"),
+        *("News", "Facebook", "E-mail", "Twitter", "John", "Smith", "Jr.", "Co", "Inc."),
+        *("'s", "-", "--", "'", "|"),
+    ]
+    marks = [" ", " ", " ", ". ", "? ", "!\n", "\n", "\n\n", ", ", " - ", " | ", "\t", "\r\n"]
+    marks += [" (AP) - ", " (Reuters) \u2014 ", "(", ")", ": ", " \x01", "\x01", "'", "-", "\u00e9"]
+    marks += ["\u2019", "\u201c", "\u201d", " \u2014 ", " \u2013 ", "\u2026", "\u00a0", ".\u00a0"]
+    marks += ["\u2028", "\u00a9", "\u00c9", "\u00b2"]
+    return [
+        "".join(rng.choice(words) + rng.choice(marks) for _ in range(rng.randint(0, 60)))
+        for _ in range(count)
+    ]
+
+
+def _real_articles(count: int) -> list[str]:
+    files = [require_eval_file("reuters21578/reuters21578.jsonl")]
+    files += sorted(require_eval_file("gva_semeval2018").glob("*.jsonl"))
+    texts = []
+    for path in files:
+        with path.open(encoding="utf-8") as lines:
+            for line in itertools.islice(lines, count // len(files)):
+                row = json.loads(line)
+                texts.append(row.get("body") or row.get("text") or "")
+    return texts
+
+
+def _same(found: tuple[np.ndarray, np.ndarray], expected: tuple[np.ndarray, np.ndarray]) -> None:
+    assert found[0].dtype == expected[0].dtype == np.uint32
+    assert found[1].dtype == expected[1].dtype == np.float32
+    assert found[0].tolist() == expected[0].tolist()  # the same terms in the same order
+    assert found[1].tobytes() == expected[1].tobytes()  # the same weights, bit for bit
+
+
+def _compiled_terms(
+    text: str, compensated: bool | None = None
+) -> tuple[np.ndarray, np.ndarray] | None:
+    tables = list(story._kernel_tables())
+    if compensated is not None:
+        tables[-1] = compensated
+    top = text[: story.STORY_PREFIX].encode("utf-32-le", "surrogatepass")
+    data = np.frombuffer(top, np.uint32)
+    hashes, weights, done = kernels.story_terms(data, *tables)
+    return (hashes, weights) if done else None
+
+
+@pytest.mark.skipif(not kernels.COMPILED, reason="numba is not installed")
+@pytest.mark.parametrize("text", TRICKY + _random_texts(3000))
+def test_compiled_story_terms_equal_the_plain_terms(text: str) -> None:
+    expected = story.plain_story_terms(text)
+    _same(story.story_terms(text), expected)
+    found = _compiled_terms(text)
+    if found is not None:
+        _same(found, expected)
+
+
+@pytest.mark.skipif(not kernels.COMPILED, reason="numba is not installed")
+def test_the_kernel_declines_only_characters_it_does_not_reproduce() -> None:
+    typographic = [text for text in TRICKY if {"\u2014", "\u00a0", "\u00a9"} & set(text)]
+    assert len(typographic) >= 3
+    assert all(_compiled_terms(text) is not None for text in typographic)
+    for text in ("\u00c9lys\u00e9e", "5\u00b2", "\u0663", "\U0001f600", "a\ud800b"):
+        assert _compiled_terms(f"Paris {text} Palace") is None
+    with pytest.raises(UnicodeEncodeError):  # as the plain code: no UTF-8 for a surrogate
+        story.story_terms("Paris\ud800 Palace")
+
+
+@pytest.mark.skipif(not kernels.COMPILED, reason="numba is not installed")
+def test_compiled_story_terms_equal_the_plain_terms_of_real_articles() -> None:
+    texts = _real_articles(2000)
+    compiled = 0
+    for text in texts:
+        expected = story.plain_story_terms(text)
+        _same(story.story_terms(text), expected)
+        found = _compiled_terms(text)
+        if found is not None:
+            _same(found, expected)
+            compiled += 1
+    assert compiled > 0.9 * len(texts)
+
+
+def _cpython_sum(values: list[float], compensated: bool) -> float:
+    # sum() of floats as CPython adds them: plain before 3.12, Neumaier since
+    total, lost = 0 + values[0], 0.0
+    for value in values[1:]:
+        if not compensated:
+            total += value
+            continue
+        added = total + value
+        lost += (total - added) + value if abs(total) >= abs(value) else (value - added) + total
+        total = added
+    return total + lost if lost and math.isfinite(lost) else total
+
+
+def test_the_sum_transcription_adds_as_this_python_does() -> None:
+    rng = random.Random(29)
+    compensated = sys.version_info >= (3, 12)
+    for size in (1, 2, 5, 14, 40):
+        for _ in range(200):
+            values = [rng.random() * 10 ** rng.randint(-8, 8) for _ in range(size)]
+            assert _cpython_sum(values, compensated) == sum(values)
+
+
+@pytest.mark.skipif(not kernels.COMPILED, reason="numba is not installed")
+@pytest.mark.parametrize("compensated", [False, True])
+def test_compiled_norm_adds_as_either_python_does(
+    monkeypatch: pytest.MonkeyPatch, compensated: bool
+) -> None:
+    # the other Python's sum(), in the plain code and in the kernel
+    monkeypatch.setattr(
+        story, "sum", lambda values: _cpython_sum(values, compensated), raising=False
+    )
+    for text in TRICKY + _random_texts(300):
+        found = _compiled_terms(text, compensated)
+        if found is not None:
+            _same(found, story.plain_story_terms(text))
+
+
+@pytest.mark.skipif(not kernels.COMPILED, reason="numba is not installed")
+def test_a_count_the_kernel_cannot_weigh_is_left_to_the_plain_code(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    tables = list(story._kernel_tables())
+    tables[9] = tables[9][:3]  # 1 + log(tf) for tf < 3 only
+    monkeypatch.setattr(story, "_kernel_tables", lambda: tuple(tables))
+    text = "in Ohio and Ohio, then Ohio again"
+    assert _compiled_terms(text) is None
+    _same(story.story_terms(text), story.plain_story_terms(text))
+    assert story.story_terms(text)[0].tolist() == [story.term_hash("ohio")]
