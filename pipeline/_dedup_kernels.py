@@ -1,9 +1,10 @@
 """Compiled loops (numba) for the de-duplication features.
 
-The features are defined by the plain-Python code in :mod:`pipeline._dedup_text`
-and :mod:`pipeline._dedup_figures`; these loops compute the same values from
-a text's UTF-8 bytes in one pass each, without a Python object per token,
-shingle or figure. Tests compare them with the plain code on tricky texts.
+The features are defined by the plain-Python code in :mod:`pipeline._dedup_text`,
+:mod:`pipeline._dedup_figures` and :mod:`pipeline._dedup_story_terms`; these
+loops compute the same values from a text's UTF-8 bytes (the story terms from
+its code points) in one pass each, without a Python object per token,
+shingle, figure or term. Tests compare them with the plain code on tricky texts.
 
 Without numba installed the callers use the plain code (``COMPILED`` is
 false); the functions here then stay plain Python (slow, but the same).

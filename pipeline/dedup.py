@@ -40,7 +40,7 @@ holds more than the ``_PER_KEY`` newest rows a lookup reads (common terms),
 and the id strings.
 
 Speed: the loops over a text's bytes (normal form, shingles and MinHash,
-figure items, repeated lines) and over candidate rows (postings, equal
+figure and roll items, repeated lines, story terms) and over candidate rows (postings, equal
 minima, story cosine) run compiled by numba (:mod:`pipeline._dedup_kernels`)
 and give the values of the plain code kept beside them, which runs where
 numba is missing. The machine code is cached next to that module on first use.
