@@ -1228,7 +1228,10 @@ def _drop_credits(
     keys: np.ndarray,
     tfs: np.ndarray,
 ) -> None:
-    """Zero the counts of every word ``_CREDIT`` finds: "(" 1 to 40 characters ")" then a dash or ":"."""
+    """Zero the counts of every word ``_CREDIT`` finds.
+
+    That is "(" 1 to 40 characters ")" then a dash or ":".
+    """
     size = top.size
     for at in range(size):
         if top[at] != 40:  # (
