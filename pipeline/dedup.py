@@ -141,12 +141,13 @@ def _verdict_for(
     story_id: str,
     corrects: bool = False,
     removed: int = 0,
-    story_rows: np.ndarray | None = None,
+    published: int | None = None,
 ) -> DedupVerdict:
     """The verdict on ``probe`` given the candidate ``rows``.
 
-    ``story_rows`` are further rows that are candidates for the story only
-    (found by the probe's terms that are not posted, see :func:`_story_keys`).
+    With ``published`` (the article's time, epoch seconds) a unique article
+    is also compared, for its story only, with the rows its rare later terms
+    find (:func:`_story_keys`); a duplicate never needs that lookup.
     """
     fingerprint = f"{probe.fingerprint:016x}"
     columns = index._columns
@@ -164,8 +165,8 @@ def _verdict_for(
             )
             if verdict is not None:
                 return verdict
-    if story_rows is not None and story_rows.size:
-        rows = np.concatenate((rows, story_rows))
+    if published is not None and probe.terms.size:
+        rows = _with_story_rows(index, rows, probe.terms, published)
     if rows.size and probe.terms.size:
         cosine = _cosine(columns, rows, probe.terms, probe.weights)
         best = int(cosine.argmax())
@@ -202,6 +203,21 @@ def _story_keys(stored_terms: np.ndarray) -> list[int]:
         return []
     keys = term_keys(np.array(rare, np.uint32))
     return keys[keys != 0].tolist()
+
+
+def _with_story_rows(
+    index: DedupIndex, rows: np.ndarray, terms: np.ndarray, published: int
+) -> np.ndarray:
+    """``rows`` and the live rows in the window that the :func:`_story_keys` of ``terms`` find.
+
+    A row in both is compared twice, which changes no best match. A replaced
+    version of the article is dead by now, so it is not found.
+    """
+    keys = _story_keys(terms)
+    if not keys:
+        return rows
+    found = index._candidates(keys, published)
+    return np.concatenate((rows, found)) if found.size else rows
 
 
 def _equal_minima(minhash: np.ndarray, rows: np.ndarray, probe: np.ndarray) -> np.ndarray:
@@ -385,14 +401,10 @@ def deduplicate(index: DedupIndex, article: Article, origin: int = 0) -> DedupRe
     published = epoch_seconds(article.published_at)
     index.advance(article.published_at)
     rows = index._candidates(keys, published)
-    story_keys = _story_keys(stored_terms)
-    story_rows = index._candidates(story_keys, published) if story_keys else None
     story_id = article.id
     previous = index._row_of(article.id)
     if previous is not None:
         rows = rows[rows != previous]
-        if story_rows is not None:
-            story_rows = story_rows[story_rows != previous]
         columns = index._columns
         story_id = index._story(previous)
         if same_text(columns, np.array([previous]), probe.fingerprint, minhash)[0]:
@@ -414,7 +426,7 @@ def deduplicate(index: DedupIndex, article: Article, origin: int = 0) -> DedupRe
             return DedupResult(cleaned, verdict, index._entry(previous, probe.fingerprint))
         index._kill(previous)
     corrects = text.is_correction(full_text)
-    verdict = _verdict_for(index, rows, probe, story_id, corrects, removed, story_rows)
+    verdict = _verdict_for(index, rows, probe, story_id, corrects, removed, published)
     if verdict.is_duplicate:
         return DedupResult(cleaned, verdict, None)
     figure_words = probe.figures
