@@ -65,6 +65,7 @@ from pipeline import _dedup_story_terms as story
 from pipeline import _dedup_text as text
 from pipeline._dedup_index import (
     _POSTED_TERMS,
+    _SALT_TERM,
     LOW_32,
     WEIGHT_VALUES,
     WEIGHTS,
@@ -76,9 +77,8 @@ from pipeline._dedup_index import (
     row_key_list,
     same_text,
     stored_time,
-    term_keys,
 )
-from pipeline._dedup_store import Columns
+from pipeline._dedup_store import Columns, salted_key_list
 from pipeline._dedup_text import normalise, remove_repeated_paragraphs
 from pipeline.records import Article, DedupVerdict
 
@@ -141,14 +141,7 @@ def _verdict_for(
     story_id: str,
     corrects: bool = False,
     removed: int = 0,
-    published: int | None = None,
 ) -> DedupVerdict:
-    """The verdict on ``probe`` given the candidate ``rows``.
-
-    With ``published`` (the article's time, epoch seconds) a unique article
-    is also compared, for its story only, with the rows its rare later terms
-    find (:func:`_story_keys`); a duplicate never needs that lookup.
-    """
     fingerprint = f"{probe.fingerprint:016x}"
     columns = index._columns
     threshold = index.config.duplicate_threshold
@@ -165,8 +158,6 @@ def _verdict_for(
             )
             if verdict is not None:
                 return verdict
-    if published is not None and probe.terms.size:
-        rows = _with_story_rows(index, rows, probe.terms, published)
     if rows.size and probe.terms.size:
         cosine = _cosine(columns, rows, probe.terms, probe.weights)
         best = int(cosine.argmax())
@@ -183,7 +174,7 @@ def _verdict_for(
 _RARE_DF = 10
 
 
-def _story_keys(stored_terms: np.ndarray) -> list[int]:
+def _story_keys(terms: list[int]) -> list[int]:
     """Posting keys of the article's rare terms past the posted ones (looked up, never posted).
 
     An article posts only its first ``_POSTED_TERMS`` terms (memory), so two
@@ -194,30 +185,9 @@ def _story_keys(stored_terms: np.ndarray) -> list[int]:
     and 22 more compared, the same 3 and 0 above the threshold).
     """
     known = story._document_frequencies()
-    rare = [
-        term
-        for term in stored_terms[_POSTED_TERMS:].tolist()
-        if term and known.get(term, 0) < _RARE_DF
-    ]
-    if not rare:
-        return []
-    keys = term_keys(np.array(rare, np.uint32))
-    return keys[keys != 0].tolist()
-
-
-def _with_story_rows(
-    index: DedupIndex, rows: np.ndarray, terms: np.ndarray, published: int
-) -> np.ndarray:
-    """``rows`` and the live rows in the window that the :func:`_story_keys` of ``terms`` find.
-
-    A row in both is compared twice, which changes no best match. A replaced
-    version of the article is dead by now, so it is not found.
-    """
-    keys = _story_keys(terms)
-    if not keys:
-        return rows
-    found = index._candidates(keys, published)
-    return np.concatenate((rows, found)) if found.size else rows
+    rare = [term for term in terms[_POSTED_TERMS:] if term and known.get(term, 0) < _RARE_DF]
+    # The keys the index posts terms under (row_keys), in plain Python for these few.
+    return [key for key in salted_key_list(rare, [_SALT_TERM] * len(rare)) if key]
 
 
 def _equal_minima(minhash: np.ndarray, rows: np.ndarray, probe: np.ndarray) -> np.ndarray:
@@ -400,7 +370,10 @@ def deduplicate(index: DedupIndex, article: Article, origin: int = 0) -> DedupRe
     keys = row_key_list(probe.shingles, minhash, stored_terms)
     published = epoch_seconds(article.published_at)
     index.advance(article.published_at)
-    rows = index._candidates(keys, published)
+    # One lookup finds the rows sharing a posted key and those sharing a rare
+    # later term (one call costs less than two; the few rows the latter add
+    # are compared as any other, and a true copy shares a band anyway).
+    rows = index._candidates(keys + _story_keys(term_list), published)
     story_id = article.id
     previous = index._row_of(article.id)
     if previous is not None:
@@ -426,7 +399,7 @@ def deduplicate(index: DedupIndex, article: Article, origin: int = 0) -> DedupRe
             return DedupResult(cleaned, verdict, index._entry(previous, probe.fingerprint))
         index._kill(previous)
     corrects = text.is_correction(full_text)
-    verdict = _verdict_for(index, rows, probe, story_id, corrects, removed, published)
+    verdict = _verdict_for(index, rows, probe, story_id, corrects, removed)
     if verdict.is_duplicate:
         return DedupResult(cleaned, verdict, None)
     figure_words = probe.figures

@@ -296,8 +296,8 @@ def test_only_rare_later_terms_are_looked_up_for_the_story() -> None:
     terms = np.zeros(STORY_TERMS, np.uint32)
     terms[:_POSTED_TERMS] = np.arange(1, _POSTED_TERMS + 1)  # posted: never looked up again
     terms[_POSTED_TERMS : _POSTED_TERMS + 2] = (common, rare)
-    assert _story_keys(terms) == term_keys(np.array([rare], np.uint32)).tolist()
-    assert _story_keys(terms[:_POSTED_TERMS]) == []
+    assert _story_keys(terms.tolist()) == term_keys(np.array([rare], np.uint32)).tolist()
+    assert _story_keys(terms[:_POSTED_TERMS].tolist()) == []
 
 
 def test_redelivered_article_keeps_its_first_verdict() -> None:
