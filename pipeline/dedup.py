@@ -25,6 +25,9 @@ of what the stage has already seen and returns the cleaned article, its
   see :mod:`pipeline._dedup_story_terms`).
   An article joins the story of its most similar indexed article above
   ``story_threshold``; otherwise it starts a story named after its own id.
+  Its candidates are the rows that share a MinHash band with it or a term
+  both post (each article posts its first 8 terms); its later terms, where
+  rare, are looked up too (never posted: no memory; see :func:`_story_keys`).
 
 State and partitioning: the stage runs as ONE partition, so a lookup sees
 every indexed article and global near-duplicate detection is trivially right.
