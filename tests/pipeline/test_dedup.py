@@ -283,6 +283,43 @@ def test_other_outlet_on_the_same_incident_joins_the_story() -> None:
     assert verdict.story_id == "a"
 
 
+def test_a_name_among_the_later_terms_of_a_new_report_still_finds_the_story() -> None:
+    # An article posts only its first terms; the new one looks up all of its own.
+    from pipeline._dedup_index import _POSTED_TERMS
+    from pipeline._dedup_story_terms import story_terms, term_hash
+
+    first = (
+        "Zubrowski was arrested in Quillfeather on Monday, deputies said. "
+        "Zubrowski, 41, faces charges in the shooting."
+    )
+    names = ("Abernathy", "Blixen", "Corvalis", "Dunmore", "Estabrook", "Fenwright", "Galloway")
+    names += ("Hollister", "Ingersoll")
+    second = " ".join(f"{n} spoke. {n} left. {n} returned." for n in names)
+    second += " A man named Zubrowski was mentioned."
+    shared = term_hash("zubrowski")
+    assert story_terms(first)[0].tolist().index(shared) < _POSTED_TERMS
+    assert story_terms(second)[0].tolist().index(shared) >= _POSTED_TERMS
+    index = DedupIndex(DedupConfig(story_threshold=0.1))  # their cosine is about 0.13
+    deduplicate(index, article("a", first))
+    verdict = deduplicate(index, article("b", second)).verdict
+    assert (verdict.kind, verdict.story_id) == ("unique", "a")
+
+
+def test_only_rare_later_terms_are_looked_up_for_the_story() -> None:
+    from pipeline import _dedup_story_terms as story
+    from pipeline._dedup_index import _POSTED_TERMS, term_keys
+    from pipeline.dedup import _RARE_DF, _story_keys
+
+    rare, common = story.term_hash("zubrowski"), story.term_hash("washington")
+    known = story._document_frequencies()
+    assert known.get(rare, 0) < _RARE_DF <= known[common]
+    terms = np.zeros(STORY_TERMS, np.uint32)
+    terms[:_POSTED_TERMS] = np.arange(1, _POSTED_TERMS + 1)  # posted: never looked up again
+    terms[_POSTED_TERMS : _POSTED_TERMS + 2] = (common, rare)
+    assert _story_keys(terms.tolist()) == term_keys(np.array([rare], np.uint32)).tolist()
+    assert _story_keys(terms[:_POSTED_TERMS].tolist()) == []
+
+
 def test_redelivered_article_keeps_its_first_verdict() -> None:
     index = DedupIndex()
     first = deduplicate(index, article("a", STORY))
