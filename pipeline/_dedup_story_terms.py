@@ -53,8 +53,21 @@ def term_hash(word: str) -> int:
 
 
 def _term_word(token: str) -> str:
-    # A token as a term: no apostrophe or hyphen at its edges, lower case.
-    return token.strip("'-\u2019").lower()
+    """A token as a term: lower case, no apostrophe or hyphen at its edges, no possessive.
+
+    Web pages write the apostrophe as U+2019 ("It\u2019s", "Sheriff\u2019s"),
+    the IDF corpora as "'": both are one term, or "it\u2019s" is unknown to the
+    table and weighs as the rarest name. U+2018 is read as "'" too: on the
+    web it opens a quotation ("\u2018hero\u2019"), which "'" also does, and
+    autocorrect writes it for an elision ("\u2018Tis"); inside or at the end of
+    a word it is a misdirected apostrophe. A trailing "'s" is dropped, so a
+    possessive is its name's term ("Brown's" is "brown", "O'Brien's"
+    "o'brien"; "It's" is "it", a common word), looked for before the leading
+    edge is stripped ("'s" alone is nothing, not "s"). A plural possessive
+    ("officers'") loses its apostrophe with the edge.
+    """
+    word = token.lower().replace("\u2019", "'").replace("\u2018", "'").rstrip("'-")
+    return word.removesuffix("'s").strip("'-")
 
 
 def document_terms(text: str) -> set[int]:
