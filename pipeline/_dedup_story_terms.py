@@ -6,7 +6,9 @@ hashed with CRC-32 so they are the same in every process. The IDF comes from
 document frequencies shipped as hashes and counts in ``_dedup_idf.bin``
 (``python -m evaluate.build_story_idf`` writes it), counted over words
 tokenised as here (:func:`document_terms`), so every story term, "A",
-"23-year-old" and "O'Brien" included, is looked up as it was counted.
+"23-year-old" and "O'Brien" included, is looked up as it was counted; a
+typographic apostrophe is "'" and a possessive its name ("Sheriff\u2019s" is
+"sheriff", "It\u2019s" the common "it").
 
 :func:`plain_story_terms` defines the terms; one compiled loop,
 :func:`pipeline._dedup_kernels.story_terms`, gives the same terms and
