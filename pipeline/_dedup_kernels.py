@@ -898,7 +898,8 @@ _IDF_SHIFT = 18  # a term's top 14 bits pick its range of the sorted IDF hashes
 # splits names, or one the kernel does not reproduce (a capital or a digit
 # outside ASCII, a character that lower() changes, a surrogate).
 _WORD, _BLANK, _SPLIT, _FOREIGN = 0, 1, 2, 3
-_RIGHT_QUOTE, _EN_DASH, _EM_DASH = 0x2019, 0x2013, 0x2014
+_LEFT_QUOTE, _RIGHT_QUOTE, _EN_DASH, _EM_DASH = 0x2018, 0x2019, 0x2013, 0x2014
+_LOWER_S, _UPPER_S = 115, 83
 
 
 @_compiled
@@ -908,9 +909,35 @@ def _dash(code: int) -> bool:
 
 
 @_compiled
+def _apostrophe(code: int) -> bool:
+    # _term_word reads typographic single quotes as "'"
+    return code == _APOSTROPHE or code == _RIGHT_QUOTE or code == _LEFT_QUOTE
+
+
+@_compiled
 def _stripped(code: int) -> bool:
     # _term_word strips these from a word's edges
-    return code == _APOSTROPHE or code == _HYPHEN or code == _RIGHT_QUOTE
+    return code == _HYPHEN or _apostrophe(code)
+
+
+@_compiled
+def _term_end(text: np.ndarray, start: int, end: int) -> int:
+    """Where ``_term_word`` ends the word ``text[start:end]``.
+
+    Before apostrophes and hyphens at its end and a possessive "'s" (and
+    what they leave at the end); its start is stripped apart.
+    """
+    while end > start and _stripped(text[end - 1]):
+        end -= 1
+    if (
+        end - start >= 2
+        and (text[end - 1] == _LOWER_S or text[end - 1] == _UPPER_S)
+        and _apostrophe(text[end - 2])
+    ):
+        end -= 2
+        while end > start and _stripped(text[end - 1]):
+            end -= 1
+    return end
 
 
 @_compiled
@@ -958,10 +985,13 @@ def _outlet_cut(data: np.ndarray, end: int, classes: np.ndarray) -> int:
 @_compiled
 def _term_crc(text: np.ndarray, start: int, end: int, table: np.ndarray) -> int:
     # term_hash of a word: CRC-32 of its UTF-8 bytes, lower-cased (only
-    # A-Z change: the caller declines other characters lower() changes)
+    # A-Z change: the caller declines other characters lower() changes),
+    # typographic single quotes as "'" (_term_word)
     state = _CRC_START
     for at in range(start, end):
         code = np.int64(text[at])
+        if code == _RIGHT_QUOTE or code == _LEFT_QUOTE:
+            code = _APOSTROPHE
         if code < 128:
             if 65 <= code <= 90:
                 code += 32
@@ -1135,8 +1165,7 @@ def story_terms(
         digit = _DIGIT_0 <= first <= _DIGIT_9
         if not (digit or 65 <= first <= 90):
             continue
-        while _stripped(top[end - 1]):
-            end -= 1
+        end = _term_end(top, start, end)  # keeps top[start], a capital or digit
         crc = _term_crc(top, start, end, crc_table)
         if _is_not_name(top, start, end, crc, not_names, not_name_letters):
             continue
@@ -1255,11 +1284,9 @@ def _drop_credits(
             start = word
             while word < close and classes[top[word]] == _WORD:
                 word += 1
-            end = word
+            end = _term_end(top, start, word)
             while start < end and _stripped(top[start]):
                 start += 1
-            while end > start and _stripped(top[end - 1]):
-                end -= 1
             if start < end:
                 slot = _find_term(slots, keys, _term_crc(top, start, end, crc_table))
                 if slots[slot] >= 0:

@@ -6,7 +6,9 @@ hashed with CRC-32 so they are the same in every process. The IDF comes from
 document frequencies shipped as hashes and counts in ``_dedup_idf.bin``
 (``python -m evaluate.build_story_idf`` writes it), counted over words
 tokenised as here (:func:`document_terms`), so every story term, "A",
-"23-year-old" and "O'Brien" included, is looked up as it was counted.
+"23-year-old" and "O'Brien" included, is looked up as it was counted; a
+typographic apostrophe is "'" and a possessive its name ("Sheriff\u2019s" is
+"sheriff", "It\u2019s" the common "it").
 
 :func:`plain_story_terms` defines the terms; one compiled loop,
 :func:`pipeline._dedup_kernels.story_terms`, gives the same terms and
@@ -53,8 +55,21 @@ def term_hash(word: str) -> int:
 
 
 def _term_word(token: str) -> str:
-    # A token as a term: no apostrophe or hyphen at its edges, lower case.
-    return token.strip("'-\u2019").lower()
+    """A token as a term: lower case, no apostrophe or hyphen at its edges, no possessive.
+
+    Web pages write the apostrophe as U+2019 ("It\u2019s", "Sheriff\u2019s"),
+    the IDF corpora as "'": both are one term, or "it\u2019s" is unknown to the
+    table and weighs as the rarest name. U+2018 is read as "'" too: on the
+    web it opens a quotation ("\u2018hero\u2019"), which "'" also does, and
+    autocorrect writes it for an elision ("\u2018Tis"); inside or at the end of
+    a word it is a misdirected apostrophe. A trailing "'s" is dropped, so a
+    possessive is its name's term ("Brown's" is "brown", "O'Brien's"
+    "o'brien"; "It's" is "it", a common word), looked for before the leading
+    edge is stripped ("'s" alone is nothing, not "s"). A plural possessive
+    ("officers'") loses its apostrophe with the edge.
+    """
+    word = token.lower().replace("\u2019", "'").replace("\u2018", "'").rstrip("'-")
+    return word.removesuffix("'s").strip("'-")
 
 
 def document_terms(text: str) -> set[int]:

@@ -58,8 +58,63 @@ def test_document_terms_count_every_story_term_under_its_own_key() -> None:
     )
     counted = story.document_terms(text)
     assert set(story.story_terms(text)[0].tolist()) <= counted
-    for word in ("a", "i", "23-year-old", "o'brien", "sheriff\u2019s", "said"):
+    for word in ("a", "i", "23-year-old", "o'brien", "sheriff", "said"):
         assert story.term_hash(word) in counted
+
+
+@pytest.mark.parametrize(
+    ("token", "word"),
+    [
+        ("It\u2019s", "it"),
+        ("it's", "it"),
+        ("Sheriff\u2019s", "sheriff"),
+        ("BROWN'S", "brown"),
+        ("Brown\u2018s", "brown"),
+        ("O\u2019Brien\u2019s", "o'brien"),
+        ("O'Brien", "o'brien"),
+        ("officers\u2019", "officers"),
+        ("\u2018Tis", "tis"),
+        ("\u2018hero\u2019", "hero"),
+        ("'s", ""),
+        ("\u2019s", ""),
+        ("S's", "s"),
+        ("al-'s", "al"),
+        ("Smith\u2019\u2019", "smith"),
+        ("Jones's'", "jones"),
+        ("Bus", "bus"),  # no apostrophe: no possessive
+        ("don\u2019t", "don't"),
+        ("23-year-old", "23-year-old"),
+    ],
+)
+def test_a_term_reads_typographic_apostrophes_as_ascii_and_drops_a_possessive(
+    token: str, word: str
+) -> None:
+    assert story._term_word(token) == word
+
+
+def test_a_possessive_and_a_typographic_apostrophe_are_the_name_s_term() -> None:
+    typographic = "Sheriff\u2019s deputies found Brown\u2019s car. It\u2019s near Alturas."
+    ascii_names = "Sheriff deputies found Brown car. It near Alturas."
+    found = story.story_terms(typographic)
+    expected = story.story_terms(ascii_names)
+    assert found[0].tolist() == expected[0].tolist()
+    assert found[1].tobytes() == expected[1].tobytes()
+    # "It's" is the common word "it", no rare name opening a sentence
+    assert story.term_hash("it") not in found[0].tolist()
+    assert story.term_hash("brown") in found[0].tolist()
+    # one term, counted three times, whatever the apostrophe
+    three = story.story_terms("The car of Brown\u2019s, Brown's house and Brown, in Alturas.")
+    ascii_three = story.story_terms("The car of Brown, Brown house and Brown, in Alturas.")
+    once = story.story_terms("The car of Brown in Alturas.")
+    assert three[0].tolist() == ascii_three[0].tolist() == [story.term_hash("brown"), once[0][0]]
+    assert three[1].tobytes() == ascii_three[1].tobytes() != once[1].tobytes()
+
+
+def test_the_idf_table_knows_common_words_written_with_a_possessive_or_contraction() -> None:
+    # the shipped table is counted with the same rule: "it's" is "it"
+    known = story._document_frequencies()
+    assert known[story.term_hash("it")] >= story._COMMON_DF
+    assert story.term_hash("it's") not in known and story.term_hash("reagan's") not in known
 
 
 def test_common_words_opening_a_sentence_are_no_story_terms() -> None:
@@ -143,11 +198,19 @@ TRICKY = [
     "Z\u00fcrich \U0001f600 Smiles",
     "(" + "\u00e9" * 40 + ") - Forty (" + "\u00e9" * 41 + ") \u2014 Fortyone",
     "Deal - " + "\u00e9" * 80 + "\nDeal - " + "\u00e9" * 81,
+    # typographic apostrophes and possessives
+    "It\u2019s Brown\u2019s BROWN'S Brown\u2018s O\u2019Brien\u2019s O'Brien's \u2019s \u2018s 's S's A\u2019S",
+    "X-'s Y'-s Officers\u2019 Jones\u2019\u2019s Police's POLICE\u2019S Monday\u2019s Said's 1990's 5\u2019s",
+    "It\u2019s. It's. He\u2019s here.\nThat\u2019s Reagan\u2019s. \u2018Tis \u2018Lil Wayne\u2019 Smith\u2019\u2019",
+    "Headline\nLONDON (Reuters\u2019s Desk's) - Reuters Desk Desks Reuters's",
+    "Headline\nLONDON (\u2019s 's \u2018S -'s) - S Ss S\u2019s",
+    "Headline\nLONDON (O\u2019Brien\u2019s) \u2014 O'Brien O'Brien's Brien",
+    "Brown\u2019s car \u2013 WMC\u2019s News\nBrown's house",
 ]
 
 
-def _random_texts(count: int) -> list[str]:
-    rng = random.Random(23)
+def _random_texts(count: int, seed: int = 23, apostrophes: bool = False) -> list[str]:
+    rng = random.Random(seed)
     words = [
         *("Police", "Monday", "said", "The", "A", "I", "There", "When", "US", "U.S."),
         *("Obama", "Ohio", "Memphis", "WMC", "AP", "shooting", "man", "the", "of", "in"),
@@ -159,6 +222,11 @@ def _random_texts(count: int) -> list[str]:
     marks += [" (AP) - ", " (Reuters) \u2014 ", "(", ")", ": ", " \x01", "\x01", "'", "-", "\u00e9"]
     marks += ["\u2019", "\u201c", "\u201d", " \u2014 ", " \u2013 ", "\u2026", "\u00a0", ".\u00a0"]
     marks += ["\u2028", "\u00a9", "\u00c9", "\u00b2"]
+    if apostrophes:  # possessives and contractions, typographic or not
+        words += ["It\u2019s", "it's", "Brown's", "Sheriff\u2019s", "O\u2019Brien\u2019s"]
+        words += ["Police's", "\u2018Tis", "Reagan\u2019s", "He\u2019s", "I\u2019m"]
+        words += ["\u2019s", "\u2018", "S", "s", "Officers\u2019", "WMC\u2019s", "5's"]
+        marks += ["'s ", "\u2019s ", "\u2018s ", "\u2018", "\u2019\u2019", "'s", "\u2019S", "-'s "]
     return [
         "".join(rng.choice(words) + rng.choice(marks) for _ in range(rng.randint(0, 60)))
         for _ in range(count)
@@ -197,7 +265,9 @@ def _compiled_terms(
 
 
 @pytest.mark.skipif(not kernels.COMPILED, reason="numba is not installed")
-@pytest.mark.parametrize("text", TRICKY + _random_texts(3000))
+@pytest.mark.parametrize(
+    "text", TRICKY + _random_texts(3000) + _random_texts(1000, seed=31, apostrophes=True)
+)
 def test_compiled_story_terms_equal_the_plain_terms(text: str) -> None:
     expected = story.plain_story_terms(text)
     _same(story.story_terms(text), expected)
