@@ -432,46 +432,56 @@ def figure_words(
 
 
 @_compiled
+def _list_bits(words: np.ndarray, first: int, count: int, listed: np.ndarray, size: int) -> int:
+    """List the set bits of ``count`` words from ``first`` (their bit numbers) after ``size``."""
+    for j in range(count):
+        word = words[first + j]
+        for bit in range(64):
+            if (word >> np.uint64(bit)) & np.uint64(1):
+                listed[size] = 64 * j + bit
+                size += 1
+    return size
+
+
+@_compiled
+def _raw_bytes(words: np.ndarray, first: int, count: int, listed: np.ndarray, at: int) -> int:
+    """Write ``count`` words from ``first`` as little-endian bytes at ``at``; the end."""
+    for j in range(count):
+        word = words[first + j]
+        for byte in range(8):
+            listed[at] = (word >> np.uint64(8 * byte)) & np.uint64(0xFF)
+            at += 1
+    return at
+
+
+@_compiled
 def pack_words(
     words: np.ndarray, kinds: int, mask_words: int, roll_kinds: int, roll_words: int
 ) -> np.ndarray:
     """``_dedup_figures.pack`` of figure words: the compared masks, then the roll masks."""
+    # Plain loops, no array views: this compiles in a fraction of the time.
     listed = np.empty(2 + kinds + 64 * words.size, np.uint8)
     size = kinds
     for kind in range(kinds):
-        count = 0
-        for j in range(mask_words):
-            word = words[kind * mask_words + j]
-            for bit in range(64):
-                if (word >> np.uint64(bit)) & np.uint64(1):
-                    listed[size] = 64 * j + bit
-                    size += 1
-                    count += 1
-        listed[kind] = count
+        end = _list_bits(words, kind * mask_words, mask_words, listed, size)
+        listed[kind] = end - size
+        size = end
     compared = kinds * mask_words
     if size >= 8 * compared:  # the list is no shorter: a marker and the raw words
         listed[0] = _RAW
-        listed[1 : 1 + 8 * compared] = words[:compared].view(np.uint8)
-        size = 1 + 8 * compared
+        size = _raw_bytes(words, 0, compared, listed, 1)
     head = size
-    size += 1  # the count of lead bits
-    leads = 0
-    for kind in range(roll_kinds):
-        for j in range(roll_words):
-            word = words[compared + kind * roll_words + j]
-            for bit in range(64):
-                if (word >> np.uint64(bit)) & np.uint64(1):
-                    listed[size] = 64 * j + bit
-                    size += 1
-                    leads += kind == 0
+    # the roll masks after the count of lead bits
+    leads = _list_bits(words, compared, roll_words, listed, head + 1)
+    size = _list_bits(words, compared + roll_words, roll_words, listed, leads)
     rolls = size - head - 1
     if rolls == 0:
         return listed[:head].copy()
     if rolls >= 8 * roll_kinds * roll_words:
         listed[head] = _RAW
-        listed[head + 1 : head + 1 + 8 * roll_kinds * roll_words] = words[compared:].view(np.uint8)
-        return listed[: head + 1 + 8 * roll_kinds * roll_words].copy()
-    listed[head] = leads
+        size = _raw_bytes(words, compared, roll_kinds * roll_words, listed, head + 1)
+    else:
+        listed[head] = leads - head - 1
     return listed[:size].copy()
 
 

@@ -127,6 +127,20 @@ class WorkerProcess:
         return self.process.wait(timeout)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def compiled_kernels() -> None:
+    """Compile the de-duplication kernels once, before any worker starts.
+
+    A worker compiles them (or loads numba's cache, next to the module) before
+    its event loop runs. After a fresh install that takes about 17 s of CPU;
+    done here once, every worker process of the session loads the cache in a
+    fraction of a second, and no test's start-up wait includes a compiler.
+    """
+    from pipeline import dedup
+
+    dedup.warm_up()
+
+
 @pytest.fixture
 def start_worker(settings: Settings, tmp_path: Path) -> Iterator[Any]:
     """Start a worker process: ``start_worker(extra_env=None, prelude=None)``.
