@@ -78,7 +78,7 @@ def run_service(settings: Settings, args: argparse.Namespace) -> int:
         console.print(f"[bold]wirewatch[/]: metrics on http://{settings.metrics_host}:"
                       f"{metrics_port}/metrics; starting the stage agents (takes ~10 s; "
                       "the first start after an install also compiles the de-duplication "
-                      "kernels, ~17 s more)...")
+                      "kernels, ~18 s more)...")
 
     try:
         run_worker(settings, jobs=[("alert printer", print_alerts), ("replay", replay_seeds),

@@ -85,7 +85,7 @@ def quiet_worker(app: faust.App, *services: Service, loop: asyncio.AbstractEvent
 def warm_up_dedup() -> None:
     """Compile the de-duplication kernels before the event loop runs.
 
-    Compiling takes about 17 s of CPU once per install (numba caches the
+    Compiling takes about 18 s of CPU once per install (numba caches the
     machine code); done on the first article it would stall the loop, and
     with it the consumer's heartbeats.
     """

@@ -62,7 +62,7 @@ _OFFSETS = tuple(sum(_WIDTHS[:kind]) for kind in range(ALL_KINDS + 1))
 COMPARED_WORDS = _OFFSETS[KINDS]  # the words too_many_replaced reads
 WORDS = _OFFSETS[ALL_KINDS]
 _BIT = [1 << i for i in range(ROLL_BITS)]
-PAIR_REACH = 4  # a figure at most this many tokens after another is the second of a pair
+PAIR_REACH = kernels.PAIR_REACH  # tokens from a figure to the second of its pair
 _LEAD, _SECOND = b"lead ", b"second "  # the two roll items of a figure and its slot
 
 _TOKEN = re.compile(r"\d(?:[\d.,/\-]*\d)?|[A-Za-z]+")
@@ -187,7 +187,7 @@ def figures_and_rolls(text: str) -> tuple[np.ndarray, np.ndarray]:
     if kernels.COMPILED and not _other_digits(text, data):
         return kernels.figure_words(np.frombuffer(data, np.uint8), *_WORD_TABLE, kernels.CRC_TABLE)
     masks, items = plain_figures(text)
-    return np.array(to_words(masks), np.uint64), np.array(items, np.int64).reshape(-1, 4)
+    return np.array(to_words(masks), np.uint64), np.array(items, np.int64).reshape(-1, 3)
 
 
 def figure_masks(text: str) -> tuple[int, ...]:
@@ -214,8 +214,8 @@ def plain_figures(text: str) -> tuple[tuple[int, ...], list[tuple[int, int, int,
     """The figure masks and the roll items of a text, in plain Python.
 
     The roll items are those of each figure that is the second of a pair:
-    the figure's CRC-32, the bit its lead item with this slot would set, the
-    bit of its second item, and its value bit (:func:`rolled` reads them).
+    the figure's CRC-32 (its value item), the bit its lead item with this
+    slot would set and the bit of its second item (:func:`rolled` reads them).
     """
     raw = _tokens(text)
     # Tokens hold no spaces: one join, lower and split is one C-level pass.
@@ -266,9 +266,7 @@ def plain_figures(text: str) -> tuple[tuple[int, ...], list[tuple[int, int, int,
                     lead |= bit[_roll_bit(_LEAD + slot + pair_figure)]
                     second_bit = _roll_bit(_SECOND + slot + figure)
                     second |= bit[second_bit]
-                    items.append(
-                        (crc, _roll_bit(_LEAD + slot + figure), second_bit, crc & _LOW_BITS)
-                    )
+                    items.append((crc, _roll_bit(_LEAD + slot + figure), second_bit))
         pair_at, pair_figure = i, figure
     return (left, right, triple, value, lead, second), items
 
@@ -286,7 +284,7 @@ def _shape(figure: bytes) -> int:
 
 
 def roll_items(text: str) -> np.ndarray:
-    """The roll items of a text (:func:`plain_figures`), one row of four per pair's second."""
+    """The roll items of a text (:func:`plain_figures`), one row of three per pair's second."""
     return figures_and_rolls(text)[1]
 
 
@@ -303,12 +301,13 @@ def rolled(items: np.ndarray, theirs: np.ndarray) -> int:
     if not items.size or theirs.size < WORDS:  # an entry without roll masks rolls nothing
         return 0
     lead_at, second_at = _OFFSETS[KINDS], _OFFSETS[KINDS + 1]
-    figure, lead, second, value = items.T
+    figure, lead, second = items.T
 
     def has(offset: int, bits: np.ndarray) -> np.ndarray:
         words = theirs[offset + (bits >> 6)]
         return (words >> (bits & 63).astype(np.uint64)) & np.uint64(1) != 0
 
+    value = figure & _LOW_BITS  # the value item's bit
     found = has(lead_at, lead) & ~has(second_at, second) & has(_OFFSETS[3], value)
     return int(np.unique(figure[found]).size)
 
@@ -346,7 +345,7 @@ def _masks_of(words: list[int]) -> tuple[int, ...]:
 
 
 _COMPARED_BYTES = COMPARED_WORDS * 8  # the raw words of the compared kinds
-_RAW = 0xFF  # marks a raw form: no count in a listed form reaches 255
+_RAW = kernels.RAW_MARK  # marks a raw form: no count in a listed form reaches 255
 _ROLL_BYTES = ROLL_KINDS * ROLL_BITS // 8  # the raw roll masks
 
 
@@ -357,9 +356,9 @@ def pack(words: np.ndarray) -> bytes:
     ``WORDS``) pack as if their roll masks were empty.
     """
     if kernels.COMPILED:
-        full = np.zeros(WORDS, np.uint64)
-        full[: words.size] = words
-        return kernels.pack_words(full, KINDS, MASK_WORDS, ROLL_KINDS, ROLL_WORDS).tobytes()
+        if words.size < WORDS:
+            words = np.concatenate([words, np.zeros(WORDS - words.size, np.uint64)])
+        return kernels.pack_words(words, KINDS, MASK_WORDS, ROLL_KINDS, ROLL_WORDS).tobytes()
     return pack_masks(_masks_of([int(word) for word in words.tolist()]))
 
 

@@ -30,6 +30,15 @@ def _compiled(function):  # type: ignore[no-untyped-def]
     return njit(cache=True, nogil=True)(function) if njit is not None else function
 
 
+def _inlined(function):  # type: ignore[no-untyped-def]
+    # A small helper of a per-token loop: numba compiles every function on
+    # its own, so a call is a real call (arrays passed field by field);
+    # inlined at numba's IR level it costs nothing at run time.
+    if njit is None:
+        return function
+    return njit(cache=True, nogil=True, inline="always")(function)
+
+
 def _crc_table() -> np.ndarray:
     # zlib's CRC-32 (reflected polynomial 0xEDB88320), one entry per byte.
     table = np.zeros(256, np.int64)
@@ -86,7 +95,7 @@ def word_table(words: dict[bytes, bytes], ambiguous: dict[bytes, bytes]) -> tupl
 
 _DIGIT_0, _DIGIT_9 = 48, 57
 _COMMA, _SPACE = 44, 32
-_RAW = 0xFF  # marks a raw form in packed figures (_dedup_figures.pack)
+RAW_MARK = 0xFF  # marks a raw form in packed figures (_dedup_figures.pack)
 # the wire trailer, no context (as word_code gives them)
 _REUTER, _REUTERS = word_code(b"reuter"), word_code(b"reuters")
 _LONGEST_CODE = 12  # letters that fit 60 bits
@@ -160,7 +169,7 @@ def _tokens(data: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return starts[:count], ends[:count], found[:count]
 
 
-@_compiled
+@_inlined
 def _feed_word(
     state: int,
     data: np.ndarray,
@@ -198,7 +207,7 @@ _ROLL_MIX = 0x9E3779B1
 _ROLL_SHIFT = 24  # 32 bits less the 8 of a bit number below 256
 _ROLL_AT = 8  # the first word of the roll masks
 _ROLL_WORDS = 4  # words per roll mask
-_PAIR_REACH = 4  # _dedup_figures.PAIR_REACH
+PAIR_REACH = 4  # a figure at most this many tokens after another is the second of a pair
 # CRC states after the items' prefixes (zlib.crc32(b"lead ") before its final xor)
 _LEAD_STATE = zlib.crc32(b"lead ") ^ _CRC_START
 _SECOND_STATE = zlib.crc32(b"second ") ^ _CRC_START
@@ -219,6 +228,29 @@ def _set_roll_bit(words: np.ndarray, kind: int, bit: int) -> None:
     words[_ROLL_AT + _ROLL_WORDS * kind + (bit >> 6)] |= np.uint64(1) << np.uint64(bit & 63)
 
 
+@_inlined
+def _space(state: int, table: np.ndarray) -> int:
+    """CRC state after a space (items join their words with one)."""
+    return table[(state ^ _SPACE) & 0xFF] ^ (state >> 8)
+
+
+@_inlined
+def _feed_token(
+    state: int,
+    data: np.ndarray,
+    at: int,
+    starts: np.ndarray,
+    ends: np.ndarray,
+    found: np.ndarray,
+    kinds: np.ndarray,
+    forms: np.ndarray,
+    form_ends: np.ndarray,
+    table: np.ndarray,
+) -> int:
+    """CRC state after token ``at`` as a neighbour (:func:`_feed_word`)."""
+    return _feed_word(state, data, starts[at], ends[at], found[at], kinds, forms, form_ends, table)
+
+
 @_compiled
 def _slot_state(
     state: int,
@@ -234,14 +266,12 @@ def _slot_state(
 ) -> int:
     """CRC state after the slot of the figure at token ``i``: "before after "."""
     for at in (i - 1, i + 1):
-        state = _feed_word(
-            state, data, starts[at], ends[at], found[at], kinds, forms, form_ends, table
-        )
-        state = table[(state ^ _SPACE) & 0xFF] ^ (state >> 8)
+        state = _feed_token(state, data, at, starts, ends, found, kinds, forms, form_ends, table)
+        state = _space(state, table)
     return state
 
 
-@_compiled
+@_inlined
 def _feed_figure(
     state: int,
     data: np.ndarray,
@@ -302,20 +332,15 @@ def figure_words(
     Valid for texts whose digits are all ASCII (the caller checks): other
     non-ASCII characters separate tokens, as in the plain code.
     """
-    # The CRC feeding below is written out where a helper would do: called
-    # per figure, each extra call cost time (sharing the next-word feeding of
-    # the right and triple items in one function took this loop from 39 to
-    # 44 us per seed-length article, numba 0.68).
     words = np.zeros(16, np.uint64)
     starts, ends, found = _tokens(data, codes)
-    items = np.empty((starts.size, 4), np.int64)
+    items = np.empty((starts.size, 3), np.int64)
     count = 0
     last = starts.size - 1
-    pair_at, pair_shape = -_PAIR_REACH - 1, -2  # the figure before this one
+    pair_at, pair_shape = -PAIR_REACH - 1, -2  # the figure before this one
     for i in range(starts.size):
         start, end, code = starts[i], ends[i], found[i]
-        number = _is_digit(data[start])
-        if not number:
+        if not _is_digit(data[start]):
             if code < 0:
                 continue
             if kinds[code] == 1:
@@ -328,50 +353,32 @@ def figure_words(
                 )
                 if not (named or beside):
                     continue
-        # The figure: a number without its commas, or the word's form.
-        crc = _CRC_START
-        if number:
-            for at in range(start, end):
-                if data[at] != _COMMA:
-                    crc = table[(crc ^ data[at]) & 0xFF] ^ (crc >> 8)
-        else:
-            crc = _feed_word(crc, data, start, end, code, kinds, forms, form_ends, table)
-        figure_state = crc
-        crc ^= _CRC_START
+        # Each item is the CRC of its words joined by spaces; "figure after"
+        # continues the figure's CRC state.
+        figure_state = _feed_figure(
+            _CRC_START, data, start, end, code, kinds, forms, form_ends, table
+        )
+        crc = figure_state ^ _CRC_START
         _set_bit(words, 3, crc)
         pair = 0
         if i > 0:
-            state = _feed_word(
-                _CRC_START,
-                data,
-                starts[i - 1],
-                ends[i - 1],
-                found[i - 1],
-                kinds,
-                forms,
-                form_ends,
-                table,
+            state = _feed_token(
+                _CRC_START, data, i - 1, starts, ends, found, kinds, forms, form_ends, table
             )
-            state = table[(state ^ _SPACE) & 0xFF] ^ (state >> 8)
-            # then the figure again (a number without commas, or a form)
-            if number:
-                for at in range(start, end):
-                    if data[at] != _COMMA:
-                        state = table[(state ^ data[at]) & 0xFF] ^ (state >> 8)
-            else:
-                state = _feed_word(state, data, start, end, code, kinds, forms, form_ends, table)
+            state = _feed_figure(
+                _space(state, table), data, start, end, code, kinds, forms, form_ends, table
+            )
             pair = state ^ _CRC_START
             _set_bit(words, 0, pair)
         shape = _shape(data, start, end, code, kinds, forms, form_ends)
         if i < last:
-            # crc32(" " + following, crc) continues the figure's state
-            state = table[(figure_state ^ _SPACE) & 0xFF] ^ (figure_state >> 8)
-            state = _feed_word(
-                state,
+            state = _feed_token(
+                _space(figure_state, table),
                 data,
-                starts[i + 1],
-                ends[i + 1],
-                found[i + 1],
+                i + 1,
+                starts,
+                ends,
+                found,
                 kinds,
                 forms,
                 form_ends,
@@ -379,21 +386,20 @@ def figure_words(
             )
             _set_bit(words, 1, state ^ _CRC_START)
             if i > 0:
-                state = pair ^ _CRC_START
-                state = table[(state ^ _SPACE) & 0xFF] ^ (state >> 8)
-                state = _feed_word(
-                    state,
+                state = _feed_token(
+                    _space(pair ^ _CRC_START, table),
                     data,
-                    starts[i + 1],
-                    ends[i + 1],
-                    found[i + 1],
+                    i + 1,
+                    starts,
+                    ends,
+                    found,
                     kinds,
                     forms,
                     form_ends,
                     table,
                 )
                 _set_bit(words, 2, state ^ _CRC_START)
-                if i - pair_at <= _PAIR_REACH and shape == pair_shape:
+                if i - pair_at <= PAIR_REACH and shape == pair_shape:
                     # The second of a pair: "lead " + slot with the figure
                     # that led and with this one, "second " + slot with this.
                     lead = _slot_state(
@@ -425,7 +431,6 @@ def figure_words(
                     items[count, 0] = crc
                     items[count, 1] = _roll_bit(mine ^ _CRC_START)
                     items[count, 2] = second_bit
-                    items[count, 3] = crc & 127
                     count += 1
         pair_at, pair_shape = i, shape
     return words, items[:count].copy()
@@ -468,20 +473,24 @@ def pack_words(
         size = end
     compared = kinds * mask_words
     if size >= 8 * compared:  # the list is no shorter: a marker and the raw words
-        listed[0] = _RAW
+        listed[0] = RAW_MARK
         size = _raw_bytes(words, 0, compared, listed, 1)
     head = size
-    # the roll masks after the count of lead bits
-    leads = _list_bits(words, compared, roll_words, listed, head + 1)
-    size = _list_bits(words, compared + roll_words, roll_words, listed, leads)
+    # the roll masks after the count of the first one's bits (lead)
+    size = head + 1
+    leads = 0
+    for kind in range(roll_kinds):
+        size = _list_bits(words, compared + kind * roll_words, roll_words, listed, size)
+        if kind == 0:
+            leads = size - head - 1
     rolls = size - head - 1
     if rolls == 0:
         return listed[:head].copy()
     if rolls >= 8 * roll_kinds * roll_words:
-        listed[head] = _RAW
+        listed[head] = RAW_MARK
         size = _raw_bytes(words, compared, roll_kinds * roll_words, listed, head + 1)
     else:
-        listed[head] = leads - head - 1
+        listed[head] = leads
     return listed[:size].copy()
 
 

@@ -474,7 +474,7 @@ _WARM_UP_BODY = (
 def warm_up() -> None:
     """Compile the stage's kernels (or load them from numba's cache) before the first article.
 
-    The first call after an install compiles for about 17 s of CPU and stores
+    The first call after an install compiles for about 18 s of CPU and stores
     the machine code next to :mod:`pipeline._dedup_kernels` (or in
     ``NUMBA_CACHE_DIR``); later processes load it in about 0.3 s. A worker
     calls this at start, so no article waits for a compiler.

@@ -132,7 +132,7 @@ def compiled_kernels() -> None:
     """Compile the de-duplication kernels once, before any worker starts.
 
     A worker compiles them (or loads numba's cache, next to the module) before
-    its event loop runs. After a fresh install that takes about 17 s of CPU;
+    its event loop runs. After a fresh install that takes about 18 s of CPU;
     done here once, every worker process of the session loads the cache in a
     fraction of a second, and no test's start-up wait includes a compiler.
     """
