@@ -27,7 +27,8 @@ of what the stage has already seen and returns the cleaned article, its
   ``story_threshold``; otherwise it starts a story named after its own id.
   Its candidates are the rows that share a MinHash band with it or a term
   both post (each article posts its first 8 terms); its later terms, where
-  rare, are looked up too (never posted: no memory; see :func:`_story_keys`).
+  rare, are looked up too (never posted: no memory; see
+  :func:`pipeline._dedup_index.later_term_keys`).
 
 State and partitioning: the stage runs as ONE partition, so a lookup sees
 every indexed article and global near-duplicate detection is trivially right.
@@ -67,8 +68,6 @@ from pipeline import _dedup_kernels as kernels
 from pipeline import _dedup_story_terms as story
 from pipeline import _dedup_text as text
 from pipeline._dedup_index import (
-    _POSTED_TERMS,
-    _SALT_TERM,
     LOW_32,
     WEIGHT_VALUES,
     WEIGHTS,
@@ -76,12 +75,13 @@ from pipeline._dedup_index import (
     DedupIndex,
     IndexEntry,
     epoch_seconds,
+    later_term_keys,
     quantised_steps,
     row_key_list,
     same_text,
     stored_time,
 )
-from pipeline._dedup_store import Columns, salted_key_list
+from pipeline._dedup_store import Columns
 from pipeline._dedup_text import normalise, remove_repeated_paragraphs
 from pipeline.records import Article, DedupVerdict
 
@@ -183,30 +183,6 @@ def _verdict_for(
         if cosine[best] >= index.config.story_threshold:
             story_id = index._story(int(rows[best]))
     return DedupVerdict("unique", fingerprint, story_id, repeated_paragraphs_removed=removed)
-
-
-# A term past the posted ones is looked up only if rare in the IDF table's
-# news (unknown to it, or in fewer than this many of its documents): the
-# pairs it recovers share a rare name (on the dev GVA pairs Sutton, Trenton,
-# Wray), while common ones (County, Street, a city) fill their posting
-# buckets and would add rows to every lookup for no story found.
-_RARE_DF = 10
-
-
-def _story_keys(terms: list[int]) -> list[int]:
-    """Posting keys of the article's rare terms past the posted ones (looked up, never posted).
-
-    An article posts only its first ``_POSTED_TERMS`` terms (memory), so two
-    reports whose shared name is among the later terms of the new one were
-    never compared, however high their cosine. Looking the rare ones up too
-    costs no memory: on the dev GVA pairs it found 3 more same-incident pairs
-    above the story threshold and no other-incident one (all later terms: 8
-    and 22 more compared, the same 3 and 0 above the threshold).
-    """
-    known = story._document_frequencies()
-    rare = [term for term in terms[_POSTED_TERMS:] if term and known.get(term, 0) < _RARE_DF]
-    # The keys the index posts terms under (row_keys), in plain Python for these few.
-    return [key for key in salted_key_list(rare, [_SALT_TERM] * len(rare)) if key]
 
 
 def _equal_minima(minhash: np.ndarray, rows: np.ndarray, probe: np.ndarray) -> np.ndarray:
@@ -400,7 +376,7 @@ def deduplicate(index: DedupIndex, article: Article, origin: int = 0) -> DedupRe
     # One lookup finds the rows sharing a posted key and those sharing a rare
     # later term (one call costs less than two; the few rows the latter add
     # are compared as any other, and a true copy shares a band anyway).
-    rows = index._candidates(keys + _story_keys(term_list), published)
+    rows = index._candidates(keys + later_term_keys(term_list), published)
     story_id = article.id
     previous = index._row_of(article.id)
     if previous is not None:

@@ -307,8 +307,7 @@ def test_a_name_among_the_later_terms_of_a_new_report_still_finds_the_story() ->
 
 def test_only_rare_later_terms_are_looked_up_for_the_story() -> None:
     from pipeline import _dedup_story_terms as story
-    from pipeline._dedup_index import _POSTED_TERMS, term_keys
-    from pipeline.dedup import _RARE_DF, _story_keys
+    from pipeline._dedup_index import _POSTED_TERMS, _RARE_DF, later_term_keys, term_keys
 
     rare, common = story.term_hash("zubrowski"), story.term_hash("washington")
     known = story._document_frequencies()
@@ -316,8 +315,8 @@ def test_only_rare_later_terms_are_looked_up_for_the_story() -> None:
     terms = np.zeros(STORY_TERMS, np.uint32)
     terms[:_POSTED_TERMS] = np.arange(1, _POSTED_TERMS + 1)  # posted: never looked up again
     terms[_POSTED_TERMS : _POSTED_TERMS + 2] = (common, rare)
-    assert _story_keys(terms.tolist()) == term_keys(np.array([rare], np.uint32)).tolist()
-    assert _story_keys(terms[:_POSTED_TERMS].tolist()) == []
+    assert later_term_keys(terms.tolist()) == term_keys(np.array([rare], np.uint32)).tolist()
+    assert later_term_keys(terms[:_POSTED_TERMS].tolist()) == []
 
 
 def test_redelivered_article_keeps_its_first_verdict() -> None:
