@@ -229,7 +229,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(f"wirewatch eval {args.task}: not available: {args.eval_unavailable}",
                       file=sys.stderr)
                 return 2
-            return int(importlib.import_module(args.eval_module).run(args))
+            from evaluate._jsonl import EvalInputError
+
+            try:
+                return int(importlib.import_module(args.eval_module).run(args))
+            except EvalInputError as exc:
+                print(f"wirewatch eval {args.task}: {exc}", file=sys.stderr)
+                return 2
         if args.command == "bench":
             from bench.run import run as run_bench
 

@@ -21,7 +21,8 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from evaluate._half import add_half_option, in_half
+from evaluate._half import add_half_option
+from evaluate._jsonl import read_records
 from pipeline.dedup import DedupConfig, DedupIndex, DedupResult, deduplicate
 from pipeline.records import Article
 
@@ -99,9 +100,11 @@ def _article(pair_id: str, suffix: str, text: str) -> Article:
     )
 
 
-def _read(path: Path) -> list[dict]:
-    with path.open(encoding="utf-8") as handle:
-        return [json.loads(line) for line in handle if line.strip()]
+_PAIR_FIELDS = {"id": (str, int), "text1": str, "text2": str, "label": (int, bool)}
+
+
+def _binary_label(pair: dict) -> str | None:
+    return None if pair["label"] in (0, 1) else f'"label" is {pair["label"]!r}, not 0 or 1'
 
 
 def _score(
@@ -129,8 +132,7 @@ def run_pairs(args: argparse.Namespace, task: str, question: Question, field: st
         config = replace(config, story_threshold=args.story_threshold)
     if args.number_tolerance is not None:
         config = replace(config, number_tolerance=args.number_tolerance)
-    pairs = _read(args.file)
-    pairs = [pair for number, pair in enumerate(pairs) if in_half(number, args.half)]
+    pairs = read_records(args.file, _PAIR_FIELDS, half=args.half, check=_binary_label)
     console = Console()
     if args.sweep:
         start, stop, step = (float(v) for v in args.sweep.split(":"))

@@ -33,6 +33,8 @@ import re
 import sys
 from pathlib import Path
 
+from evaluate._jsonl import read_records
+
 _WORD = re.compile(r"[A-Za-z][A-Za-z'\-]+|\d+")
 _BOILERPLATE = (
     "Copyright 2026 Thomson Reuters. All rights reserved. Click here for restrictions.",
@@ -49,9 +51,8 @@ def eval_dir() -> Path:
 
 
 def read_jsonl(path: Path) -> list[dict]:
-    """The objects of a JSONL file (blank lines skipped)."""
-    with path.open(encoding="utf-8") as handle:
-        return [json.loads(line) for line in handle if line.strip()]
+    """The objects of a JSONL file (blank lines skipped; a bad line says where)."""
+    return read_records(path, {})
 
 
 def reuters_rows(folder: Path) -> list[dict]:

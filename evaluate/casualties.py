@@ -22,7 +22,8 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from evaluate._half import add_half_option, in_half
+from evaluate._half import add_half_option
+from evaluate._jsonl import read_records
 from pipeline.casualties import extract_casualties
 from pipeline.records import HEADLINE_SEPARATOR, CasualtyReport
 
@@ -46,24 +47,20 @@ def run(args: argparse.Namespace) -> int:
     field: str = args.field
     n = exact = positives = exact_positive = predicted_positive = true_positive = skipped = 0
     mismatches: list[tuple[str, int, int]] = []
-    with args.file.open(encoding="utf-8") as lines:
-        for number, line in enumerate(lines):
-            if not line.strip() or not in_half(number, args.half):
-                continue
-            row = json.loads(line)
-            label = row.get(field)
-            if not isinstance(label, int) or isinstance(label, bool):
-                skipped += 1
-                continue
-            predicted = predicted_count(extract_casualties(row_text(row)), field)
-            n += 1
-            exact += predicted == label
-            positives += label > 0
-            exact_positive += label > 0 and predicted == label
-            predicted_positive += predicted > 0
-            true_positive += predicted > 0 and label > 0
-            if predicted != label and len(mismatches) < args.errors:
-                mismatches.append((str(row.get("id", n)), label, predicted))
+    for row in read_records(args.file, {"text": str}, half=args.half):
+        label = row.get(field)
+        if not isinstance(label, int) or isinstance(label, bool):
+            skipped += 1
+            continue
+        predicted = predicted_count(extract_casualties(row_text(row)), field)
+        n += 1
+        exact += predicted == label
+        positives += label > 0
+        exact_positive += label > 0 and predicted == label
+        predicted_positive += predicted > 0
+        true_positive += predicted > 0 and label > 0
+        if predicted != label and len(mismatches) < args.errors:
+            mismatches.append((str(row.get("id", n)), label, predicted))
     result = {
         "task": "casualties",
         "field": field,

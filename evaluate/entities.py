@@ -13,6 +13,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from evaluate._jsonl import read_records
+
 LABELS = ("PER", "ORG", "LOC")
 
 
@@ -42,16 +44,22 @@ def gold_spans(tags: list[str]) -> set[tuple[int, int, str]]:
 
 
 def _rows(path: Path, limit: int) -> list[dict]:
-    rows = []
-    with path.open(encoding="utf-8") as f:
-        for line in f:
-            if line.strip():
-                row = json.loads(line)
-                if row.get("tokens") and row["tokens"][0] != "-DOCSTART-":
-                    rows.append(row)
-            if limit and len(rows) >= limit:
-                break
-    return rows
+    return read_records(
+        path,
+        {"tokens": list, "tags": list},
+        limit=limit,
+        keep=lambda row: bool(row["tokens"]) and row["tokens"][0] != "-DOCSTART-",
+        check=_aligned,
+    )
+
+
+def _aligned(row: dict) -> str | None:
+    tokens, tags = row["tokens"], row["tags"]
+    if len(tokens) != len(tags):
+        return f"{len(tokens)} tokens but {len(tags)} tags"
+    if not all(isinstance(t, str) for t in tokens + tags):
+        return "tokens and tags must be strings"
+    return None
 
 
 def _predict(nlp, rows: list[dict]) -> tuple[list[set[tuple[int, int, str]]], float]:
@@ -81,6 +89,7 @@ def _prf(tp: int, fp: int, fn: int) -> dict[str, float]:
 
 def run(args: argparse.Namespace) -> int:
     """Score the tagger on ``args.file``, print a table and the JSON summary."""
+    rows = _rows(args.file, args.limit)  # a bad file fails before the model loads
     import spacy
     from rich.console import Console
     from rich.table import Table
@@ -89,7 +98,6 @@ def run(args: argparse.Namespace) -> int:
 
     _entities_gazetteer.warm_up()
     nlp = spacy.load(args.model) if args.model else entities._nlp()
-    rows = _rows(args.file, args.limit)
     predicted, seconds = _predict(nlp, rows)
     counts: Counter[tuple[str, str]] = Counter()
     for row, pred in zip(rows, predicted, strict=True):

@@ -17,7 +17,8 @@ from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
-from evaluate._half import add_half_option, in_half
+from evaluate._half import add_half_option
+from evaluate._jsonl import read_records
 
 _BATCH = 64
 
@@ -38,16 +39,9 @@ def run(args: argparse.Namespace) -> int:
     from pipeline.entities import tag_entities_batch, warm_up
     from pipeline.records import Article
 
+    # Read (and check) the file before the gazetteer takes its seconds to load.
+    rows = read_records(args.file, {"text": str, "country": str}, half=args.half, limit=args.limit)
     warm_up()
-    rows = []
-    with args.file.open(encoding="utf-8") as f:
-        for number, line in enumerate(f):
-            if not in_half(number, args.half):
-                continue
-            if line.strip():
-                rows.append(json.loads(line))
-            if args.limit and len(rows) >= args.limit:
-                break
     now = datetime.now(UTC)
     articles = [
         Article(

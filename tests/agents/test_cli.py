@@ -59,3 +59,29 @@ def test_an_invalid_rule_file_stops_the_worker_with_its_message(tmp_path) -> Non
              "PATH": ""})
     assert result.returncode == 2, result.stderr[-2000:]
     assert "rule 'x': field 'severity'" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("task", "line", "message"),
+    [
+        ("dedup", '{"id": "p", "text1": "a"}', 'data.jsonl:1: no "text2" field'),
+        ("stories", '{"id": "p", "text1": "a", "text2": "b", "label": 3}', '"label" is 3, not 0'),
+        ("geo", '{"text": "In Idlib."}', 'data.jsonl:1: no "country" field'),
+        ("casualties", "not json", "data.jsonl:1: not JSON"),
+        ("entities", '{"tokens": ["Paris"], "tags": []}', "1 tokens but 0 tags"),
+    ],
+)
+def test_eval_of_a_bad_file_exits_2_naming_the_line(
+    task: str, line: str, message: str, tmp_path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "data.jsonl"
+    path.write_text(line + "\n", encoding="utf-8")
+    assert main(["eval", task, str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"wirewatch eval {task}: ") and message in err
+    assert "Traceback" not in err
+
+
+def test_eval_of_a_missing_file_exits_2(tmp_path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["eval", "geo", str(tmp_path / "nowhere.jsonl")]) == 2
+    assert "cannot read" in capsys.readouterr().err
