@@ -26,14 +26,18 @@ and no figure looks replaced. Two more masks catch it (:func:`rolled`). For
 each *pair* (a figure followed by another written alike, with as many
 decimals, within ``PAIR_REACH`` tokens: the current and the previous column;
 figures written alike also keep prose from pairing a year with a share) the
-second figure's *slot* is the words either side of it; the *lead* item is
-the first figure with that slot, the *second* item the second figure with
-that slot. A figure of the new text that is the second of a pair has rolled
-when the first text has it as the lead of that slot and not as its second;
-two distinct rolled figures mark a later report (one could be a corrected
-figure). Roll items are hashed with a multiplicative mix, not CRC bits
-alone: CRC is linear, so in a symmetric table ("5.85 pct" / "5.92 pct")
-items collide in pairs.
+pair's *row* is the two tokens before its first figure: the row's label
+("wheat crop", "175-190 days"), the same in every report of the template.
+The *lead* item is the first figure with its row, the *second* item the
+second figure with that row. A figure of the new text that is the second of
+a pair has rolled when the first text has it as the lead of that row and not
+as its second; two distinct rolled figures mark a later report (one could be
+a corrected figure). A row of two numbers ("1,682.31 1,686.11", inside a
+dense table) labels nothing and gives no roll items: in a long table those
+would match another table's by chance. The words either side of the second
+figure do not label a row in a table whose columns all read "5.85 pct
+5.82 pct". Roll items are hashed with a multiplicative mix, not CRC bits
+alone: CRC is linear, so in a symmetric table items collide in pairs.
 """
 
 from __future__ import annotations
@@ -63,7 +67,7 @@ COMPARED_WORDS = _OFFSETS[KINDS]  # the words too_many_replaced reads
 WORDS = _OFFSETS[ALL_KINDS]
 _BIT = [1 << i for i in range(ROLL_BITS)]
 PAIR_REACH = kernels.PAIR_REACH  # tokens from a figure to the second of its pair
-_LEAD, _SECOND = b"lead ", b"second "  # the two roll items of a figure and its slot
+_LEAD, _SECOND = b"lead ", b"second "  # the two roll items of a figure and its row
 
 _TOKEN = re.compile(r"\d(?:[\d.,/\-]*\d)?|[A-Za-z]+")
 # A text is cut at every byte no token holds (bytes.translate, split: C
@@ -213,9 +217,10 @@ def _roll_bit(item: bytes) -> int:
 def plain_figures(text: str) -> tuple[tuple[int, ...], list[tuple[int, int, int, int]]]:
     """The figure masks and the roll items of a text, in plain Python.
 
-    The roll items are those of each figure that is the second of a pair:
-    the figure's CRC-32 (its value item), the bit its lead item with this
-    slot would set and the bit of its second item (:func:`rolled` reads them).
+    The roll items are those of each figure that is the second of a pair
+    with a row: the figure's CRC-32 (its value item), the bit its lead item
+    with this row would set and the bit of its second item (:func:`rolled`
+    reads them).
     """
     raw = _tokens(text)
     # Tokens hold no spaces: one join, lower and split is one C-level pass.
@@ -261,12 +266,23 @@ def plain_figures(text: str) -> tuple[tuple[int, ...], list[tuple[int, int, int,
             right |= bit[crc32(after, crc) & _LOW_BITS]
             if previous != b"^":
                 triple |= bit[crc32(after, pair) & _LOW_BITS]
-                if i - pair_at <= PAIR_REACH and _shape(figure) == _shape(pair_figure):
-                    slot = before + after + b" "
-                    lead |= bit[_roll_bit(_LEAD + slot + pair_figure)]
-                    second_bit = _roll_bit(_SECOND + slot + figure)
+                if (
+                    i - pair_at <= PAIR_REACH
+                    and _shape(figure) == _shape(pair_figure)
+                    and pair_at >= 2
+                    and not (tokens[pair_at - 2] < b":" and tokens[pair_at - 1] < b":")
+                ):
+                    label, more = tokens[pair_at - 2], tokens[pair_at - 1]
+                    row = (
+                        _FIGURE_WORDS.get(label, label)
+                        + b" "
+                        + _FIGURE_WORDS.get(more, more)
+                        + b" "
+                    )
+                    lead |= bit[_roll_bit(_LEAD + row + pair_figure)]
+                    second_bit = _roll_bit(_SECOND + row + figure)
                     second |= bit[second_bit]
-                    items.append((crc, _roll_bit(_LEAD + slot + figure), second_bit))
+                    items.append((crc, _roll_bit(_LEAD + row + figure), second_bit))
         pair_at, pair_figure = i, figure
     return (left, right, triple, value, lead, second), items
 
@@ -292,8 +308,8 @@ def rolled(items: np.ndarray, theirs: np.ndarray) -> int:
     """How many distinct figures of a text (its :func:`roll_items`) rolled from ``theirs``.
 
     ``theirs`` is the other text's :func:`to_words`. A figure has rolled when
-    it is the second of a pair here and, with the same slot (the words either
-    side), the lead of a pair there but not its second (see the module
+    it is the second of a pair here and, in the same row (the two tokens
+    before the pair), the lead of a pair there but not its second (see the module
     docstring), and it is a figure of theirs: a figure new to theirs (a copy
     with text added) is no roll, and its value bit keeps a chance lead bit
     from counting. Figures are told apart by their CRC-32.

@@ -252,10 +252,10 @@ def _feed_token(
 
 
 @_compiled
-def _slot_state(
+def _row_state(
     state: int,
     data: np.ndarray,
-    i: int,
+    lead: int,
     starts: np.ndarray,
     ends: np.ndarray,
     found: np.ndarray,
@@ -264,8 +264,8 @@ def _slot_state(
     form_ends: np.ndarray,
     table: np.ndarray,
 ) -> int:
-    """CRC state after the slot of the figure at token ``i``: "before after "."""
-    for at in (i - 1, i + 1):
+    """CRC state after the row of a pair whose lead figure is token ``lead``: "label label "."""
+    for at in (lead - 2, lead - 1):
         state = _feed_token(state, data, at, starts, ends, found, kinds, forms, form_ends, table)
         state = _space(state, table)
     return state
@@ -399,14 +399,25 @@ def figure_words(
                     table,
                 )
                 _set_bit(words, 2, state ^ _CRC_START)
-                if i - pair_at <= PAIR_REACH and shape == pair_shape:
-                    # The second of a pair: "lead " + slot with the figure
-                    # that led and with this one, "second " + slot with this.
-                    lead = _slot_state(
-                        _LEAD_STATE, data, i, starts, ends, found, kinds, forms, form_ends, table
+                # A pair's row is the two tokens before its lead; two numbers
+                # label no row (``_dedup_figures``' docstring).
+                if (
+                    i - pair_at <= PAIR_REACH
+                    and shape == pair_shape
+                    and pair_at >= 2
+                    and not (
+                        _is_digit(data[starts[pair_at - 2]])
+                        and _is_digit(data[starts[pair_at - 1]])
                     )
-                    second = _slot_state(
-                        _SECOND_STATE, data, i, starts, ends, found, kinds, forms, form_ends, table
+                ):
+                    # The second of a pair with a row: "lead " + row with the
+                    # figure that led and with this one, "second " + row with this.
+                    at = pair_at  # the lead figure's token
+                    lead = _row_state(
+                        _LEAD_STATE, data, at, starts, ends, found, kinds, forms, form_ends, table
+                    )
+                    second = _row_state(
+                        _SECOND_STATE, data, at, starts, ends, found, kinds, forms, form_ends, table
                     )
                     theirs = _feed_figure(
                         lead,

@@ -66,14 +66,18 @@ def _reference_masks(text: str) -> tuple[int, ...]:
             item(1, figure, after)
         if before and after:
             item(2, before, figure, after)
-            # The second of a pair: its slot with the figure that led it, and with itself.
+            # The second of a pair: its row (the two tokens before the figure
+            # that led it, not both numbers) with that figure, and with itself.
+            lead_at = previous_figure[0] if previous_figure else -1
+            row = [words.get(t, t) for t in tokens[lead_at - 2 : lead_at]] if lead_at >= 2 else []
             if (
-                previous_figure
-                and i - previous_figure[0] <= figures.PAIR_REACH
+                row
+                and i - lead_at <= figures.PAIR_REACH
                 and _shape(figure) == _shape(previous_figure[1])
+                and not all(t[0].isdigit() for t in tokens[lead_at - 2 : lead_at])
             ):
-                roll_item(4, "lead", before, after, previous_figure[1])
-                roll_item(5, "second", before, after, figure)
+                roll_item(4, "lead", *row, previous_figure[1])
+                roll_item(5, "second", *row, figure)
         previous_figure = (i, figure)
     return tuple(masks)
 
@@ -159,7 +163,37 @@ def test_a_resend_or_a_corrected_figure_rolls_nothing() -> None:
     assert _rolled(THIS_MONTH, THIS_MONTH) == 0
     assert _rolled(THIS_MONTH, THIS_MONTH.replace("2.40", "2.45")) == 0
     assert _rolled(THIS_MONTH, THIS_MONTH.replace(" last month", " in March")) == 0
-    assert _rolled(THIS_MONTH, "Barley crop at 6.30, vs 6.10.") == 0  # no slot of theirs
+    # The row "crop at" led with 6.30 there, not with 6.10.
+    assert _rolled(THIS_MONTH, "Barley crop at 6.30, vs 6.10.") == 0
+
+
+# A rate table whose every row reads "N pct M pct": the words beside a figure
+# are the same in each row, only the row's label ("175-190 days") tells rows apart.
+RATES = (
+    "The bank adjusted the rates on its discount notes as follows:\n"
+    "MATURITY NEW RATE OLD RATE\n"
+    "30-174 days {0} pct {1} pct\n"
+    "175-190 days {2} pct {3} pct\n"
+    "191-270 days 5.00 pct 5.00 pct\n"
+)
+
+
+def test_a_rate_table_refiled_rolls_its_new_rates_into_the_old_column() -> None:
+    today = RATES.format("5.85", "5.82", "5.92", "5.85")
+    tomorrow = RATES.format("5.88", "5.85", "5.92", "5.92")
+    # 5.85 was a new rate (a lead) in one row and an old one (a second) in the
+    # other: by the words beside it alone it did not roll.
+    assert _rolled(today, tomorrow) == 2
+    assert _rolled(today, today) == 0
+    assert _rolled(today, RATES.format("5.85", "5.82", "5.92", "5.86")) == 0  # a corrected rate
+
+
+def test_a_row_of_two_numbers_gives_no_roll_items() -> None:
+    # Pairs: 1,686.11 -> 1,663.69 in the row "produc 1,682.31"; 1,663.69 ->
+    # 1,663.70 in the row "1,682.31 1,686.11", two numbers, so no row; the
+    # first pair has no two tokens before it.
+    items = figures.roll_items("Produc 1,682.31 1,686.11 1,663.69 1,663.70 x")
+    assert items[:, 0].tolist() == [zlib.crc32(b"1663.69")]
 
 
 def test_entries_without_roll_masks_roll_nothing() -> None:

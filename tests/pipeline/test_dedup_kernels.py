@@ -41,8 +41,11 @@ TRICKY = [
     "x (AP",
     "ends By",
     "&#66;y Jane Doe\nPARIS (AFP) - <i>it</i> rose",
+    # rows of pairs: none before the second token, none of two numbers, number words
+    "5.1 vs 5.2, 1 2 3.5 vs 3.4 and 1-2 days 4.5 pct 4.4 pct; at one 2.5 vs 2.4",
+    "10 20 30 40 50, x 10 20, six May 3 vs May 4",
     # pairs of figures written alike, the roll items' inputs
-    "crop 6.30 mln tonnes, vs 6.10 mln last month; 1,234.5 vs 1,2,3.4,5 vs 7.0, 8",
+    "Barley crop 6.30 mln tonnes, vs 6.10 mln last month; 1,234.5 vs 1,2,3.4,5 vs 7.0, 8",
     "six vs five tonnes, 12 vs twelve dlrs, May 3 vs May 4, 1.5 one 2.5 two 3.5 x",
     "Shr 1.20 dlrs vs 95 cts Net 5,000 vs 4,000 Revs 1.2 mln vs 1.1 mln Reuter",
 ]
