@@ -13,8 +13,14 @@ from pipeline import dedup
 from pipeline.codec import alert_from_bytes, enriched_from_bytes
 from pipeline.errors import InvalidRecord
 from pipeline.ingest import IngestPolicy, validate_article
-from tests.integration.conftest import poll_until, produce, read_topic, topic_size
-from tests.integration.test_reliability import reuters_payloads
+from tests.integration.conftest import (
+    group_positions,
+    poll_until,
+    produce,
+    read_topic,
+    topic_size,
+)
+from tests.integration.test_reliability import RECOVER_STALLS_SOON, reuters_payloads, warnings_of
 
 
 def reprint(payload: bytes) -> bytes:
@@ -87,12 +93,14 @@ async def test_duplicates_are_still_marked_after_kill_9_and_restart(settings, st
                 for p in first_half[:30]]
              + second_half + [reprint(p) for p in second_half[:60]])
 
-    worker = start_worker()
+    # As in the other crash tests, a partition Faust holds back after the
+    # restart is fetched again after 30 s, well inside the 120 s wait below.
+    first = worker = start_worker(RECOVER_STALLS_SOON)
     await produce(settings, before)
     done = await wait_deduplicated(settings, len(before) // 2, timeout=180)
     assert done >= len(before) // 2, worker.log()[-3000:]
     worker.kill()
-    worker = start_worker()
+    worker = start_worker(RECOVER_STALLS_SOON)
     await produce(settings, after)
     total = len(before) + len(after)
     done = await wait_deduplicated(settings, total, timeout=300)
@@ -103,7 +111,11 @@ async def test_duplicates_are_still_marked_after_kill_9_and_restart(settings, st
     kinds, duplicate_of = await poll_until(lambda: outcomes(settings),
                                            lambda found: sent <= found[0].keys(), 120,
                                            interval=2.0)
-    assert sent <= kinds.keys(), f"never came out of dedup: {sorted(sent - kinds.keys())}"
+    assert sent <= kinds.keys(), (
+        f"never came out of dedup: {sorted(sent - kinds.keys())}\n"
+        + await group_positions(settings) + "\n" + warnings_of(first) + warnings_of(worker)
+        + worker.log()[-3000:]
+    )
     copies = {orjson.loads(p)["id"]: orjson.loads(p)["id"].rsplit("-", 1)[0]
               for p in before + after if orjson.loads(p)["id"] not in id_of.values()}
     assert len(copies) == 60 + 60 + 30 + 60
