@@ -15,6 +15,8 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import logging
+import multiprocessing
+import os
 import shutil
 import signal
 import socket
@@ -67,10 +69,18 @@ def die_with_parent() -> None:
     Call it first thing in a child process (a model pool's initializer).
     Never from ``preexec_fn``: code between fork and exec in a threaded
     parent (Faust, aiokafka and pytest all run threads) can deadlock.
+
+    A spawned child takes seconds to import its way to the initializer; a
+    parent killed in that time sends no signal, and the child would wait on
+    its task queue for ever (it holds the queue's write end too, so it never
+    reads an end of file). So a child whose parent is already gone stops here.
     """
     if sys.platform.startswith("linux"):
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+        parent = multiprocessing.parent_process()
+        if parent is not None and os.getppid() != parent.pid:
+            os.kill(os.getpid(), signal.SIGTERM)  # what the parent's death would have sent
 
 
 def orphan_safe(command: list[str]) -> list[str]:
