@@ -5,6 +5,7 @@ marked a duplicate, and no alert is published twice."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 import orjson
@@ -66,6 +67,21 @@ async def outcomes(settings) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
     return kinds, duplicate_of
 
 
+async def where_ids(settings, ids: set[str]) -> str:
+    """Each id and the topic positions whose record holds it: where a missing id stopped."""
+    topics = settings.topics
+    # The id as a whole word: a dead letter holds its payload as an escaped string.
+    patterns = {i: re.compile(rb"(?<![\w-])" + re.escape(i.encode()) + rb"(?![\w-])") for i in ids}
+    found: dict[str, list[str]] = {i: [] for i in ids}
+    for topic in (topics.raw, topics.valid, topics.unique, topics.duplicates, topics.deadletter):
+        for message in await read_topic(settings, topic, idle=1):
+            for i, pattern in patterns.items():
+                if pattern.search(message.value or b""):
+                    found[i].append(f"{message.topic}[{message.partition}]@{message.offset}")
+    return "\n".join(f"{i} is at {', '.join(places) or 'no position'}"
+                     for i, places in sorted(found.items()))
+
+
 async def wait_deduplicated(settings, expected: int, timeout: float) -> int:
     async def out_of_dedup() -> int:
         return (await topic_size(settings, settings.topics.unique)
@@ -113,6 +129,7 @@ async def test_duplicates_are_still_marked_after_kill_9_and_restart(settings, st
                                            interval=2.0)
     assert sent <= kinds.keys(), (
         f"never came out of dedup: {sorted(sent - kinds.keys())}\n"
+        + await where_ids(settings, sent - kinds.keys()) + "\n"
         + await group_positions(settings) + "\n" + warnings_of(first) + warnings_of(worker)
         + worker.log()[-3000:]
     )
