@@ -57,8 +57,7 @@ def _unit(weights: dict[int, float]) -> dict[int, float]:
 
 def _word_vector(text: str, log_tf: bool) -> dict[int, float]:
     idf, unknown = story._inverse_frequencies()
-    words = (story._term_word(w) for w in text.translate(story._NAME_PUNCTUATION).split())
-    counts = Counter(story.term_hash(w) for w in words if w)
+    counts = Counter(story.term_hashes(text))
     tf: Callable[[int], float] = (lambda n: 1 + math.log(n)) if log_tf else (lambda n: 1.0)
     return _unit({key: tf(n) * idf.get(key, unknown) for key, n in counts.items()})
 

@@ -72,6 +72,12 @@ def _term_word(token: str) -> str:
     return word.removesuffix("'s").strip("'-")
 
 
+def term_hashes(text: str) -> list[int]:
+    """The term hash of every word of a text, any case, in order (repeats kept)."""
+    words = map(_term_word, text.translate(_NAME_PUNCTUATION).split())
+    return [term_hash(word) for word in words if word]
+
+
 def document_terms(text: str) -> set[int]:
     """The term hashes an IDF table counts for one document: every word, any case.
 
@@ -80,8 +86,7 @@ def document_terms(text: str) -> set[int]:
     tokeniser misses "A", "I" and "23-year-old", which then weigh as the
     rarest names).
     """
-    words = map(_term_word, text.translate(_NAME_PUNCTUATION).split())
-    return {term_hash(word) for word in words if word}
+    return set(term_hashes(text))
 
 
 @cache
