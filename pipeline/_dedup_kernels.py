@@ -55,12 +55,18 @@ _CRC_START = 0xFFFFFFFF
 _MIX = np.uint64(0x9E3779B97F4A7C15)  # spreads a hash over a table's slots
 
 
+@_inlined
+def _crc_step(state: int, byte: int, table: np.ndarray) -> int:
+    """CRC-32 state after one more byte (the state is the CRC before its final xor)."""
+    return table[(state ^ byte) & 0xFF] ^ (state >> 8)
+
+
 @_compiled
 def crc32(data: np.ndarray, crc: int, table: np.ndarray) -> int:
     """``zlib.crc32(bytes(data), crc)`` (used by the tests; the loops inline it)."""
     state = crc ^ _CRC_START
     for byte in data:
-        state = table[(state ^ byte) & 0xFF] ^ (state >> 8)
+        state = _crc_step(state, byte, table)
     return state ^ _CRC_START
 
 
@@ -184,13 +190,13 @@ def _feed_word(
     """CRC state after a token as a neighbour: its figure-word form, else lower-cased."""
     if code >= 0 and kinds[code] == 0:
         for at in range(form_ends[code - 1] if code else 0, form_ends[code]):
-            state = table[(state ^ forms[at]) & 0xFF] ^ (state >> 8)
+            state = _crc_step(state, forms[at], table)
         return state
     for at in range(start, end):
         byte = data[at]
         if 65 <= byte <= 90:
             byte += 32
-        state = table[(state ^ byte) & 0xFF] ^ (state >> 8)
+        state = _crc_step(state, byte, table)
     return state
 
 
@@ -231,7 +237,7 @@ def _set_roll_bit(words: np.ndarray, kind: int, bit: int) -> None:
 @_inlined
 def _space(state: int, table: np.ndarray) -> int:
     """CRC state after a space (items join their words with one)."""
-    return table[(state ^ _SPACE) & 0xFF] ^ (state >> 8)
+    return _crc_step(state, _SPACE, table)
 
 
 @_inlined
@@ -287,7 +293,7 @@ def _feed_figure(
     if _is_digit(data[start]):
         for at in range(start, end):
             if data[at] != _COMMA:
-                state = table[(state ^ data[at]) & 0xFF] ^ (state >> 8)
+                state = _crc_step(state, data[at], table)
         return state
     return _feed_word(state, data, start, end, code, kinds, forms, form_ends, table)
 
@@ -1025,7 +1031,7 @@ def _term_crc(text: np.ndarray, start: int, end: int, table: np.ndarray) -> int:
         if code < 128:
             if 65 <= code <= 90:
                 code += 32
-            state = table[(state ^ code) & 0xFF] ^ (state >> 8)
+            state = _crc_step(state, code, table)
             continue
         if code < 0x800:
             size, lead = 2, 0xC0
@@ -1033,11 +1039,11 @@ def _term_crc(text: np.ndarray, start: int, end: int, table: np.ndarray) -> int:
             size, lead = 3, 0xE0  # the caller declines code points past 0xFFFF
         shift = 6 * (size - 1)
         byte = lead | (code >> shift)
-        state = table[(state ^ byte) & 0xFF] ^ (state >> 8)
+        state = _crc_step(state, byte, table)
         for _ in range(size - 1):
             shift -= 6
             byte = 0x80 | ((code >> shift) & 0x3F)
-            state = table[(state ^ byte) & 0xFF] ^ (state >> 8)
+            state = _crc_step(state, byte, table)
     return state ^ _CRC_START
 
 
