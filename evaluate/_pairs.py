@@ -107,6 +107,11 @@ def _binary_label(pair: dict) -> str | None:
     return None if pair["label"] in (0, 1) else f'"label" is {pair["label"]!r}, not 0 or 1'
 
 
+def read_pairs(path: Path, half: str | None = None) -> list[dict]:
+    """The pairs of ``path`` (one ``--half`` of them), each checked; see :mod:`evaluate._jsonl`."""
+    return read_records(path, _PAIR_FIELDS, half=half, check=_binary_label)
+
+
 def _score(
     pairs: list[dict], config: DedupConfig, question: Question, errors: list[str] | None = None
 ) -> dict[str, _Counts]:
@@ -132,7 +137,7 @@ def run_pairs(args: argparse.Namespace, task: str, question: Question, field: st
         config = replace(config, story_threshold=args.story_threshold)
     if args.number_tolerance is not None:
         config = replace(config, number_tolerance=args.number_tolerance)
-    pairs = read_records(args.file, _PAIR_FIELDS, half=args.half, check=_binary_label)
+    pairs = read_pairs(args.file, args.half)
     console = Console()
     if args.sweep:
         start, stop, step = (float(v) for v in args.sweep.split(":"))

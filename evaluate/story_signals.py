@@ -35,13 +35,12 @@ from pathlib import Path
 
 import numpy as np
 
-from evaluate._jsonl import read_records
+from evaluate._pairs import read_pairs
 from pipeline import _dedup_story_terms as story
 
 _PREFIX = 2000  # characters read for full_text, as for story terms
 _AGE = re.compile(r"\b(\d{1,2})[- ]year[- ]old\b|\b[A-Z][a-z]+ [A-Z][a-z]+, (\d{1,2}),")
 _WEIGHTS = (0.0, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5, 1.0)  # grid for ``a``
-_FIELDS = {"id": (str, int), "text1": str, "text2": str, "label": (int, bool)}
 
 
 def _cosine(a: dict[int, float], b: dict[int, float]) -> float:
@@ -140,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     from rich.progress import track
     from rich.table import Table
 
-    pairs = read_records(args.file, _FIELDS)
+    pairs = read_pairs(args.file)
     progress = Console(stderr=True)
     rows = [
         signals(p["text1"], p["text2"])

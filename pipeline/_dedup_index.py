@@ -64,7 +64,7 @@ class DedupConfig:
     pairs, swept in steps of 0.01. Now 0.15 (P 0.953, R 0.838 there; 0.14
     gave P 0.946), since story terms read typographic apostrophes as "'" and
     drop possessives and rare later terms are looked up too
-    (:func:`pipeline.dedup._story_keys`); before those, 0.14 (P 0.951,
+    (:func:`later_term_keys`); before those, 0.14 (P 0.951,
     R 0.827). 14 terms were chosen on the same half: 16 gave R 0.823 (at
     0.15), 12 R 0.819 (at 0.14), and each term costs 5 bytes per indexed
     article. The test half, scored once after each choice: P 0.937, R 0.826
