@@ -197,8 +197,8 @@ async def test_a_stage_that_raises_dead_letters_one_record_and_retries_transient
 
 
 #: Drops the first delivery of the records named DROP inside the ingest agent:
-#: taken from the stream, never processed, never acked, as happened to a
-#: record in a CI run of the kill -9 test (cause unknown).
+#: taken from the stream, never processed, never acked (what a record handed on
+#: and then lost inside Faust looks like to the commit and the stall watch).
 DROP_PRELUDE = """
 import agents.stage as _stage
 _dropped = set()
