@@ -19,6 +19,9 @@ from pathlib import Path
 from typing import Any
 
 PREFIX = "WIREWATCH_"
+#: WIREWATCH_ variables that are not worker settings: the evaluation data folder
+#: the tests, benchmarks and evaluation scripts read (their skip messages name it).
+NOT_SETTINGS = frozenset({"WIREWATCH_EVAL_DIR"})
 DEFAULT_RULES = Path(__file__).resolve().parent.parent / "deploy" / "alert-rules.yaml"
 
 
@@ -212,7 +215,8 @@ class Settings:
             except ValueError as exc:
                 shown = "<hidden>" if meta["secret"] else repr(raw)
                 problems.append(f"{meta['env']}={shown}: {exc}")
-        unknown = sorted(k for k in env if k.startswith(PREFIX) and k not in known)
+        unknown = sorted(k for k in env
+                         if k.startswith(PREFIX) and k not in known and k not in NOT_SETTINGS)
         problems.extend(f"{name}: unknown setting (typo?)" for name in unknown)
         if problems:
             raise SettingsError("invalid settings:\n  " + "\n  ".join(problems))

@@ -43,6 +43,11 @@ def test_every_problem_is_reported_at_once() -> None:
         assert name in message
 
 
+def test_the_evaluation_data_folder_is_not_taken_for_a_mistyped_setting() -> None:
+    # The tests' skip messages say to set it; the worker then refused to start.
+    Settings.from_env({"WIREWATCH_EVAL_DIR": "/data/eval"})
+
+
 def test_the_sasl_password_is_never_shown() -> None:
     env = {"WIREWATCH_KAFKA_SECURITY_PROTOCOL": "SASL_SSL",
            "WIREWATCH_KAFKA_SASL_MECHANISM": "SCRAM-SHA-512",
