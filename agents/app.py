@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import defaultdict
 from collections.abc import Mapping
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
@@ -101,57 +100,58 @@ def leave_group_from_any_generation(coordinator: GroupCoordinator) -> None:
 
 
 class _Consumer(faust_aiokafka.Consumer):
-    """Faust's consumer, never committing over a record it handed on and nobody acked.
+    """Faust's consumer, never committing over a record no agent finished.
 
     Faust commits the run of acked offsets that follows the committed one, but
-    lets that run start one offset later (``Consumer._new_offset`` allows for a
-    transaction marker there, which is never handed on). A record handed to the
-    streams at exactly that offset and lost before an agent acked it was then
-    committed over, unprocessed. Here the consumer remembers which offsets it
-    handed on since the last commit and holds the commit at such a record
-    instead; the partition then stalls, and the stall watch (``agents/lag.py``)
-    fetches it again. Records missing further on already stop Faust's run.
+    lets the run start one offset later (room for a transaction marker) and
+    counts offsets its fetch loop saw skipped as done (room for compaction).
+    wirewatch's topics have neither, and both let a record be committed
+    unprocessed: after a restart Faust's fetch loop was still handing on a
+    batch fetched before it sought the partition to its committed offset
+    (committed 4590, first record 4593: 4591-4593 counted as a gap, 4590-4592
+    dropped as already read when fetched again, 4590 committed over). Here the
+    run must start at the committed offset (before any commit, at the lowest
+    offset handed on) and a skip is logged, not counted; the partition then
+    stalls and the stall watch (``agents/lag.py``) fetches it again. A
+    transaction marker on an input topic would stall it for good (README).
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._handed_on: dict[Any, set[int]] = defaultdict(set)
+        #: The lowest offset handed on per partition, its head until the first commit
+        #: (lowest, not first: a batch fetched before a seek back may come first).
+        self._lowest_handed: dict[Any, int] = {}
         hand_on = self.callback
 
         async def hand_on_and_remember(message: Any) -> None:
-            self._handed_on[message.tp].add(message.offset)
+            lowest = self._lowest_handed.get(message.tp)
+            if lowest is None or message.offset < lowest:
+                self._lowest_handed[message.tp] = message.offset
             await hand_on(message)
 
         self.callback = hand_on_and_remember
 
     def _new_offset(self, tp: Any) -> int | None:
-        handed = self._handed_on.get(tp)
         acked = self._acked[tp]
         if acked:
+            lowest_acked = min(acked)
             committed = self._committed_offset[tp]
-            head = committed if committed is not None else min(handed or acked)
-            if min(acked) > head:
+            head = committed if committed is not None else self._lowest_handed.get(tp, lowest_acked)
+            if lowest_acked > head:
                 return None  # the next record to commit was never finished
         offset: int | None = super()._new_offset(tp)
-        if offset is not None and handed:
-            handed.difference_update([o for o in handed if o < offset])
+        if offset is not None:
+            self._lowest_handed.pop(tp, None)  # committed from now on
         return offset
 
     async def _add_gap(self, tp: Any, offset_from: int, offset_to: int) -> None:
-        # Faust calls this when its fetch loop sees offsets jump, and counts
-        # the jump as done. wirewatch's topics have no transaction markers
-        # and no compaction, so a jump means records Faust dropped: after a
-        # restart it was still handing on a batch fetched before it sought
-        # the partition to its committed offset (committed 4590, first record
-        # 4593; 4590-4592 fetched again were then dropped as already read).
-        # Not counted as done, the hole holds the commit and the stall watch
-        # (agents/lag.py) fetches the partition again.
+        # Faust's fetch loop reports offsets it saw skipped; see the class docstring.
         log.warning("%s[%d]: offsets %d-%d were skipped by the fetch loop; not counted as "
                     "done", tp.topic, tp.partition, offset_from, offset_to)
 
     async def on_partitions_revoked(self, revoked: set[Any]) -> None:
         for tp in revoked:
-            self._handed_on.pop(tp, None)
+            self._lowest_handed.pop(tp, None)
         await super().on_partitions_revoked(revoked)
 
     def _new_consumer_thread(self) -> faust_aiokafka.AIOKafkaConsumerThread:

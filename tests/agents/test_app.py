@@ -1,4 +1,4 @@
-"""agents/app.py: the consumer never commits over a record it handed on and nobody acked.
+"""agents/app.py: the consumer never commits over a record no agent finished.
 
 Faust's commit arithmetic runs on a consumer built without a broker: only the
 bookkeeping fields ``_new_offset`` reads are set.
@@ -24,7 +24,7 @@ def consumer(committed: int | None, acked: list[int], handed: list[int]) -> Any:
     c._acked = defaultdict(list, {TP: list(acked)})
     c._acked_index = defaultdict(set, {TP: set(acked)})
     c._gap = defaultdict(IntervalTree)
-    c._handed_on = defaultdict(set, {TP: set(handed)})
+    c._lowest_handed = {TP: min(handed)} if handed else {}
     return c
 
 
@@ -51,10 +51,10 @@ def test_a_handed_on_record_nobody_acked_holds_the_commit() -> None:
     c._acked[TP].insert(0, 10)  # acked after all (fetched again and processed)
     c._acked_index[TP].add(10)
     assert c._new_offset(TP) == 13
-    assert c._handed_on[TP] == set()  # forgotten once committed
+    assert TP not in c._lowest_handed  # forgotten once committed
 
 
-def test_without_a_commit_the_first_offset_handed_on_is_the_head() -> None:
+def test_without_a_commit_the_lowest_offset_handed_on_is_the_head() -> None:
     assert consumer(None, [1, 2], handed=[0, 1, 2])._new_offset(TP) is None
     assert consumer(None, [0, 1, 2], handed=[0, 1, 2])._new_offset(TP) == 3
 
@@ -63,10 +63,10 @@ def test_later_holes_are_left_to_faust() -> None:
     # Faust commits the run that starts at the committed offset and stops at a hole.
     c = consumer(10, [10, 11, 13], handed=[10, 11, 12, 13])
     assert c._new_offset(TP) == 12
-    assert c._handed_on[TP] == {12, 13}
+    assert TP not in c._lowest_handed  # forgotten once committed
 
 
-def test_handed_on_offsets_of_revoked_partitions_are_forgotten(monkeypatch) -> None:
+def test_the_lowest_offset_handed_on_of_a_revoked_partition_is_forgotten(monkeypatch) -> None:
     c = consumer(10, [], handed=[10, 11])
     revoked: list[Any] = []
 
@@ -76,4 +76,4 @@ def test_handed_on_offsets_of_revoked_partitions_are_forgotten(monkeypatch) -> N
     monkeypatch.setattr("faust.transport.drivers.aiokafka.Consumer.on_partitions_revoked",
                         faust_revoke)
     asyncio.run(c.on_partitions_revoked({TP}))
-    assert TP not in c._handed_on and revoked == [{TP}]
+    assert TP not in c._lowest_handed and revoked == [{TP}]
