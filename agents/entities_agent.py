@@ -59,22 +59,29 @@ def register(ctx: Context) -> Any:
     m = ctx.metrics
     counted = m.stage(STAGE)
     counted_tagged = counted.outcome("tagged")
+    # Each source's usual country, learnt from the articles this worker tags
+    # (see pipeline/_entities_sources.py): kept in memory, learnt again after
+    # a restart within a few articles per source.
+    sources = entities.SourceCountries()
 
     async def tag(records: list[EnrichedArticle]) -> list[TaggedEntities]:
         loop = asyncio.get_running_loop()
         articles = [r.article for r in records]
+        homes = sources.homes(articles)
 
         async def call() -> list[TaggedEntities]:
             try:
                 return await loop.run_in_executor(_pool(ctx), entities.tag_entities_batch,
-                                                  articles)
+                                                  articles, homes)
             except BrokenProcessPool as exc:
                 # A model process died (out of memory, killed): not the
                 # articles' fault. Start a new pool and retry the batch.
                 ctx.executor = None
                 raise TransientError(f"entities: model process died: {exc}") from exc
 
-        return await attempt(ctx, STAGE, call)
+        results = await attempt(ctx, STAGE, call)
+        sources.learn_batch(articles, results)
+        return results
 
     @ctx.app.task
     async def start_model_processes() -> None:

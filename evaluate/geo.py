@@ -2,7 +2,11 @@
 
 FILE is JSONL with ``text`` and ``country`` (a country name such as
 "Democratic Republic of Congo", mapped to ISO alpha-2 with the stage's own
-gazetteer and pycountry). An optional ``headline`` field is used when present.
+gazetteer and pycountry). An optional ``headline`` field is used when present,
+and so is an optional ``source`` (the publisher or feed, like ACLED's): the
+stage learns each source's usual country from the records before, in file
+order and without their labels, as the running stage does from its stream
+(see :mod:`pipeline._entities_sources`). ``--ignore-source`` measures without.
 The last stdout line is the JSON summary.
 
 ``--half even|odd`` keeps one half of the lines (see :mod:`evaluate._half`).
@@ -27,6 +31,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
     """Add the FILE argument and options of ``eval geo``."""
     parser.add_argument("file", type=Path, metavar="FILE", help="JSONL with text and country")
     parser.add_argument("--limit", type=int, default=0, help="only the first N records")
+    parser.add_argument(
+        "--ignore-source",
+        action="store_true",
+        help="do not read the records' source field (no source's usual country is learnt)",
+    )
     add_half_option(parser)
 
 
@@ -36,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
     from rich.table import Table
 
     from pipeline import _entities_gazetteer as gazetteer
-    from pipeline.entities import tag_entities_batch, warm_up
+    from pipeline.entities import SourceCountries, tag_entities_batch, warm_up
     from pipeline.records import Article
 
     # Read (and check) the file before the gazetteer takes its seconds to load.
@@ -46,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
     articles = [
         Article(
             id=str(r.get("id", i)),
-            source="eval",
+            source="" if args.ignore_source else str(r.get("source") or ""),
             headline=r.get("headline") or "",
             body=r["text"],
             published_at=now,
@@ -56,8 +65,14 @@ def run(args: argparse.Namespace) -> int:
     ]
     started = time.perf_counter()
     predicted = []
+    by_source = 0
+    sources = SourceCountries()
     for i in range(0, len(articles), _BATCH):
-        predicted += [t.country for t in tag_entities_batch(articles[i : i + _BATCH])]
+        batch = articles[i : i + _BATCH]
+        results = tag_entities_batch(batch, sources.homes(batch))
+        sources.learn_batch(batch, results)
+        predicted += [t.country for t in results]
+        by_source += sum(t.country_from == "source" for t in results)
     seconds = time.perf_counter() - started
 
     labels = [gazetteer.country_code(r["country"]) for r in rows]
@@ -74,6 +89,8 @@ def run(args: argparse.Namespace) -> int:
         ("records", len(rows)),
         ("correct", correct),
         ("no country predicted", missing),
+        ("country from the source alone", by_source),
+        ("sources with a usual country", sum(1 for s in sources.sources() if sources.home(s))),
         ("labels not mapped", len(unmapped)),
         ("accuracy", f"{accuracy:.4f}"),
         ("articles/s", f"{len(rows) / seconds:,.1f}"),

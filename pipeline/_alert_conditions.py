@@ -155,7 +155,9 @@ class CountryCondition:
         hits = []
         for code in self.codes:
             if tagged.country == code:
-                hits.append(Hit(AlertFact("country", f"{code} (article)"), country=code))
+                # The analyst should see when no word of the text placed it.
+                how = "its source's usual country" if tagged.country_from == "source" else "article"
+                hits.append(Hit(AlertFact("country", f"{code} ({how})"), country=code))
                 continue
             # An entity placed in the country also counts: a story filed from
             # New York about Idlib is still a story about Syria.

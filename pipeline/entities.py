@@ -29,10 +29,12 @@ from pipeline import _entities_knowledge as knowledge
 from pipeline import _entities_rules as rules
 from pipeline._entities_normalise import canonical_names
 from pipeline._entities_rules import Span
+from pipeline._entities_sources import SourceCountries
 from pipeline.records import HEADLINE_SEPARATOR, Article, Entity, EntityMention, TaggedEntities
 
 MODEL_PATH = Path(__file__).parent / "ner_model"
 LABELS = ("PER", "ORG", "LOC")
+__all__ = ["SourceCountries", "tag_entities", "tag_entities_batch", "warm_up", "mention_spans"]
 _BATCH_SIZE = 64
 _MAX_CHARS = 100_000
 _MODEL_CONFIDENCE = 0.85
@@ -70,8 +72,13 @@ def tag_entities(article: Article) -> TaggedEntities:
     return tag_entities_batch([article])[0]
 
 
-def tag_entities_batch(articles: Sequence[Article]) -> list[TaggedEntities]:
+def tag_entities_batch(
+    articles: Sequence[Article], homes: Sequence[str | None] | None = None
+) -> list[TaggedEntities]:
     """Tag a batch of articles in one pass of the model (faster than one by one).
+
+    ``homes`` gives each article's source's usual country, if known
+    (:meth:`SourceCountries.homes`): weak evidence for the article's country.
 
     Example:
         >>> results = tag_entities_batch(articles)
@@ -85,8 +92,10 @@ def tag_entities_batch(articles: Sequence[Article]) -> list[TaggedEntities]:
     texts = [a.text[:_MAX_CHARS] for a in articles]
     docs = nlp.pipe(texts, batch_size=_BATCH_SIZE)
     return [
-        _tag_doc(doc, text, _headline_end(a))
-        for a, text, doc in zip(articles, texts, docs, strict=True)
+        _tag_doc(doc, text, _headline_end(a), home)
+        for a, text, doc, home in zip(
+            articles, texts, docs, homes or [None] * len(articles), strict=True
+        )
     ]
 
 
@@ -141,7 +150,7 @@ def _sentence_at(text: str, bounds: list[tuple[int, int]], starts: list[int], po
     return text[start:end].strip()
 
 
-def _tag_doc(doc: Any, text: str, headline_end: int) -> TaggedEntities:
+def _tag_doc(doc: Any, text: str, headline_end: int, home: str | None) -> TaggedEntities:
     tokens = rules.Tokens(doc, text)
     spans = mention_spans(doc, tokens, text)
     surfaces = [(text[s.start : s.end], s.label) for s in spans]
@@ -159,6 +168,9 @@ def _tag_doc(doc: Any, text: str, headline_end: int) -> TaggedEntities:
     }
     regions = geo.region_votes(tokens, spans)
     context = set(scores) | geo.named_countries(voters)
+    if home:
+        # "Hyderabad" in Dawn is in Pakistan, in The Hindu in India.
+        context.add(home)
     areas = geo.area_names(doc, spans, names)
     places = geo.resolve_places(loc_names, context, regions, voters, areas)
     for code, count in regions.items():
@@ -208,11 +220,21 @@ def _tag_doc(doc: Any, text: str, headline_end: int) -> TaggedEntities:
         for (name, label), ms in grouped.items()
     ]
     entities.sort(key=lambda e: e.first_position)
-    if not scores:
+    country_from = "text" if scores else ""
+    if not scores and not home:
+        # The source's usual country is a better guess than spellings.
         scores = geo.fallback_scores(doc, text, spans)
+        country_from = "guess" if scores else ""
+    if home:
+        country_from = country_from or "source"
+        scores[home] += geo.HOME_WEIGHT
     mentions = tuple(sorted((m for ms in grouped.values() for m in ms), key=lambda m: m.start))
+    country = geo.best_country(scores, entities)
     return TaggedEntities(
-        mentions=mentions, entities=tuple(entities), country=geo.best_country(scores, entities)
+        mentions=mentions,
+        entities=tuple(entities),
+        country=country,
+        country_from=country_from if country else "",
     )
 
 

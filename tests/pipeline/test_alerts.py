@@ -463,6 +463,16 @@ def test_country_watch_list_matches_article_or_entity_country() -> None:
     assert matches("{countries: [IQ]}", via_entity) is None
 
 
+def test_a_country_only_the_source_gave_says_so() -> None:
+    record = enriched("r3", "ap", 0, country="SY")
+    record = dataclasses.replace(
+        record, entities=dataclasses.replace(record.entities, country_from="source")
+    )
+    assert matches("{countries: [SY]}", record) == [
+        ("country", "SY (its source's usual country)", None)
+    ]
+
+
 def test_keywords_are_whole_words_case_insensitive_and_regexes_work() -> None:
     record = enriched(
         "s1",

@@ -258,3 +258,48 @@ def test_huge_and_empty_articles_do_not_fail() -> None:
     tagged, nothing = tag_entities_batch([huge, empty])
     assert tagged.country == "SY" and all(m.end <= 100_000 for m in tagged.mentions)
     assert nothing == TaggedEntities()
+
+
+def test_a_note_that_names_no_place_gets_its_sources_usual_country() -> None:
+    note = _article("Students staged a hunger strike over the distribution of scholarships.")
+    alone, from_source = tag_entities_batch([note, note], homes=[None, "IN"])
+    assert alone.country is None and alone.country_from == ""
+    assert from_source.country == "IN" and from_source.country_from == "source"
+
+
+def test_an_ambiguous_place_follows_its_sources_usual_country() -> None:
+    # Hyderabad is in India and in Pakistan: in Dawn it is the one in Sindh.
+    note = _article("Employees protested outside the press club in Hyderabad on Monday.")
+    alone, in_dawn = tag_entities_batch([note, note], homes=[None, "PK"])
+    assert (alone.country, alone.country_from) == ("IN", "text")
+    assert (in_dawn.country, in_dawn.country_from) == ("PK", "text")
+
+
+def test_a_place_the_text_names_outweighs_its_sources_usual_country() -> None:
+    note = _article("Two soldiers were killed when militants attacked a checkpoint in Peshawar.")
+    (tagged,) = tag_entities_batch([note], homes=["IN"])
+    assert (tagged.country, tagged.country_from) == ("PK", "text")
+
+
+def test_eval_geo_learns_each_sources_usual_country_from_the_records(
+    tmp_path: Path, capsys
+) -> None:
+    from evaluate import geo
+
+    named = ["Lahore", "Karachi", "Peshawar", "Quetta", "Multan"]
+    rows = [
+        {"text": f"Traders protested in {town}.", "country": "Pakistan", "source": "Dawn"}
+        for town in named
+    ] + [{"text": "A protest was held.", "country": "Pakistan", "source": "Dawn"}]
+    path = tmp_path / "sources.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    # The eval tags 64 records at a time and learns after each batch: one
+    # record per batch lets the last note use what the first five taught.
+    geo_batch, geo._BATCH = geo._BATCH, 1
+    try:
+        assert _run(geo, [str(path)], capsys)["accuracy"] == 1.0
+        assert _run(geo, [str(path), "--ignore-source"], capsys)["accuracy"] == pytest.approx(
+            5 / 6, abs=1e-3
+        )
+    finally:
+        geo._BATCH = geo_batch
