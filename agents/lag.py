@@ -44,6 +44,7 @@ log = logging.getLogger(__name__)
 LAG_INTERVAL_SECONDS = 5.0
 #: Warn once the lag could not be measured this many times in a row.
 STALE_AFTER_FAILURES = 6
+POSITION_TIMEOUT_SECONDS = 2.0  # aiokafka waits for a partition being reset
 
 
 class Partition(NamedTuple):
@@ -192,17 +193,30 @@ def task_stack(task: asyncio.Task[Any]) -> str:
     return out.getvalue()
 
 
-def fetched_past(consumer: Any, tp: Any, committed: int | None) -> bool:
-    """Whether ``consumer`` is reading ``tp`` and has handed on records from ``committed`` on.
+async def fetched_past(consumer: Any, tp: Any, committed: int | None) -> bool:
+    """Whether ``consumer`` is reading ``tp`` and has fetched records from ``committed`` on.
 
     A partition paused (a worker restoring its tables from their changelogs
     pauses its input for as long as that takes) or not read yet has lost
     nothing: Faust seeks it to its committed offset when it resumes.
     """
+    if not getattr(consumer, "flow_active", True) or tp in getattr(
+            consumer, "_paused_partitions", ()):
+        return False
+    start = committed or 0
     read = getattr(consumer, "_read_offset", {}).get(tp)
-    return (bool(getattr(consumer, "flow_active", True))
-            and tp not in getattr(consumer, "_paused_partitions", ())
-            and read is not None and read >= (committed or 0))
+    if read is not None and read >= start:
+        return True
+    # Faust's read offset alone can miss a lost record: after a takeover in
+    # the scale test it stood at 4 (Faust sets it at its seek to the commit)
+    # while the commit stood at 8 and aiokafka's position at 9, with no agent
+    # holding a record: offset 8 was fetched and never handed on, and the
+    # partition stalled for good. aiokafka's position says what was fetched.
+    try:
+        position = await asyncio.wait_for(consumer.position(tp), POSITION_TIMEOUT_SECONDS)
+    except Exception:  # noqa: BLE001 - unknown: leave the partition alone this period
+        return False
+    return position is not None and position > start
 
 
 async def rewind(consumer: Any, tp: Any, committed: int | None) -> int:
@@ -270,7 +284,7 @@ def register(ctx: Context) -> Any:
                     log.warning("%s has held %s[%d]@%d for %.0f s, at:\n%s", stage,
                                 event.topic, event.partition, event.offset,
                                 now - event.since, task_stack(event.task))
-            if not fetched_past(consumer, tp, committed[tp]):
+            if not await fetched_past(consumer, tp, committed[tp]):
                 continue
             try:
                 offset = await rewind(consumer, tp, committed[tp])

@@ -30,6 +30,7 @@ from agents.lag import (
     Partition,
     StallWatch,
     compute_lag,
+    fetched_past,
     input_partitions,
     measure_lag,
     register,
@@ -196,6 +197,7 @@ class FakeConsumer:
         self.ends, self._committed_offset, self.earliest = ends, committed, earliest
         self.asked_earliest: tuple[Any, ...] = ()
         self.seeks: list[dict[Any, int]] = []
+        self.positions: dict[Any, int] = {}  # aiokafka's fetch position
 
     def assignment(self) -> set[Any]:
         return set(self.ends)
@@ -209,6 +211,11 @@ class FakeConsumer:
 
     async def seek_wait(self, partitions: dict[Any, int]) -> None:
         self.seeks.append(dict(partitions))
+
+    async def position(self, tp: Any) -> int:
+        if tp not in self.positions:
+            raise RuntimeError(f"{tp} is not assigned")
+        return self.positions[tp]
 
 
 async def test_measure_lag_reads_the_consumer() -> None:
@@ -325,6 +332,23 @@ async def test_the_timer_logs_a_stalled_partition_and_fetches_it_again(
                   partition="0") == 1
     release.set()
     await hung
+
+
+async def test_a_partition_fetched_past_its_commit_is_fetched_again_whatever_faust_read(
+) -> None:
+    consumer = FakeConsumer({}, {}, {})
+    consumer.flow_active = True  # type: ignore[attr-defined]
+    consumer._paused_partitions = {A2}  # type: ignore[attr-defined]
+    # A0 as after the scale test's takeover: Faust's read offset was set back
+    # to an older commit while aiokafka fetched past the current one.
+    consumer._read_offset = {A0: 4, A1: None, A2: 3}  # type: ignore[attr-defined]
+    consumer.positions = {A0: 9, A1: 5, A2: 9}
+    assert await fetched_past(consumer, A0, 8)
+    assert not await fetched_past(consumer, A1, 5)  # nothing fetched from the commit on
+    assert not await fetched_past(consumer, A2, 3)  # paused: Faust seeks it on resume
+    assert not await fetched_past(consumer, Partition("raw", 7), 3)  # position unknown
+    consumer.flow_active = False  # type: ignore[attr-defined]
+    assert not await fetched_past(consumer, A0, 8)  # a rebalance or recovery: Faust seeks
 
 
 # -- status.py ----------------------------------------------------------------

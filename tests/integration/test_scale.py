@@ -13,12 +13,14 @@ must still come out as duplicates.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import random
 import re
 import urllib.request
 from collections import Counter
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
@@ -57,6 +59,12 @@ def assignment(worker: WorkerProcess) -> dict[str, set[int]]:
     return result
 
 
+def ready(worker: WorkerProcess) -> bool:
+    """Whether a worker finished recovering after its last assignment (Faust says so)."""
+    log = worker.log()
+    return log.rfind("Worker ready") > log.rfind("Setting newly assigned partitions")
+
+
 def articles_total(port: int) -> Counter[tuple[str, str]]:
     """A worker's wirewatch_articles_total by (stage, outcome)."""
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:  # noqa: S310
@@ -87,6 +95,28 @@ def ids_of(messages: list, decode) -> list[str]:  # type: ignore[type-arg]
     return [decode(m.value).article.id for m in messages]
 
 
+def id_of(topics: Any, message: Any) -> str:
+    """The article id of an output message: enriched, duplicate or dead letter."""
+    if message.topic == topics.deadletter:
+        return json.loads(dead_letter_from_bytes(message.value).payload)["id"]
+    return enriched_from_bytes(message.value).article.id
+
+
+async def read_all(settings: Settings, topic: str, wanted: set[str], timeout: float) -> list:  # type: ignore[type-arg]
+    """Every message on ``topic`` once the ids ``wanted`` are all there (or ``timeout`` passed).
+
+    Reading up to a count would stop early when a record comes out twice.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        messages = await read_topic(settings, topic, expect=len(wanted),
+                                    timeout=max(1.0, deadline - loop.time()), idle=1)
+        if wanted <= {id_of(settings.topics, m) for m in messages} or loop.time() >= deadline:
+            return messages
+        await asyncio.sleep(1)
+
+
 @pytest.mark.timeout(420)
 async def test_two_workers_share_partitions_and_one_takes_over_when_the_other_stops(
         settings: Settings, start_worker) -> None:
@@ -96,13 +126,18 @@ async def test_two_workers_share_partitions_and_one_takes_over_when_the_other_st
     await kafka.create_topics(settings)
     topics = settings.topics
     ports = [free_port(), free_port()]
-    workers = [start_worker(settings_=settings, extra_env={"WIREWATCH_METRICS_PORT": str(port)})
+    # A record fetched during the takeover and never handed on stalls its
+    # partition until the stall watch fetches it again (agents/lag.py): seen
+    # once in 12 runs; 20 s instead of 60 keeps such a run inside the timeouts.
+    workers = [start_worker(settings_=settings, extra_env={"WIREWATCH_METRICS_PORT": str(port),
+                                                           "WIREWATCH_STALL_SECONDS": "20"})
                for port in ports]
     everything = set(range(PARTITIONS))
 
     def shared() -> bool:
         raw = [assignment(w).get(topics.raw, set()) for w in workers]
-        return raw[0] | raw[1] == everything and not raw[0] & raw[1] and all(raw)
+        return (raw[0] | raw[1] == everything and not raw[0] & raw[1] and all(raw)
+                and all(map(ready, workers)))
 
     assert wait_for(shared, timeout=120), [w.log()[-2000:] for w in workers]
     owners = [w for w in workers if topics.valid in assignment(w)]
@@ -139,14 +174,21 @@ async def test_two_workers_share_partitions_and_one_takes_over_when_the_other_st
               + [bad("bad-3"), bad("bad-4")])
     await produce(settings, second)
 
-    enriched = await read_topic(settings, topics.enriched, expect=36, timeout=180)
-    duplicates = await read_topic(settings, topics.duplicates, expect=8, timeout=60)
-    dead = await read_topic(settings, topics.deadletter, expect=4, timeout=30, idle=1)
-    out = (ids_of(enriched, enriched_from_bytes) + ids_of(duplicates, enriched_from_bytes)
-           + [json.loads(dead_letter_from_bytes(m.value).payload)["id"] for m in dead])
     sent = set(originals) | set(fresh) | set(copies) | {"bad-1", "bad-2", "bad-3", "bad-4"}
-    # Accounting by id: every article sent comes out exactly once, somewhere.
-    assert Counter(out) == Counter(sent), (Counter(out) - Counter(sent), set(sent) - set(out))
+    enriched = await read_all(settings, topics.enriched, set(originals) | set(fresh), 180)
+    duplicates = await read_all(settings, topics.duplicates, set(copies), 90)
+    dead = await read_all(settings, topics.deadletter, {f"bad-{i}" for i in range(1, 5)}, 30)
+    out = [id_of(topics, m) for m in enriched + duplicates + dead]
+    # Accounting by id: every article sent comes out, and in one place only.
+    # Phase 2 is sent while the survivor is still recovering: Faust may hand
+    # on a record before it seeks the partition back to its commit and then
+    # hand it on again (at-least-once, README), so a record produced in that
+    # window can come out twice; seen once in 12 runs (one article).
+    assert set(out) == sent, (set(sent) - set(out), set(out) - sent)
+    places = [{id_of(topics, m) for m in messages} for messages in (enriched, duplicates, dead)]
+    assert sum(map(len, places)) == len(sent), places
+    repeats = Counter(out) - Counter(sent)
+    assert sum(repeats.values()) <= len(second) // 4, repeats
     assert set(ids_of(duplicates, enriched_from_bytes)) == set(copies)
     # The survivor recognised the copies: it recovered the index from the changelog.
     verdicts = {enriched_from_bytes(m.value).article.id: enriched_from_bytes(m.value).dedup
@@ -154,6 +196,7 @@ async def test_two_workers_share_partitions_and_one_takes_over_when_the_other_st
     assert {c: verdicts[c].duplicate_of for c in copies} == {
         c: c.removeprefix("copy-") for c in copies}
     survivor_counts = articles_total(survivor_port)
-    assert survivor_counts["dedup", "duplicate"] == len(copies)
-    assert survivor_counts["dedup", "unique"] == len(fresh)
+    repeated = sum(repeats.values())
+    assert len(copies) <= survivor_counts["dedup", "duplicate"] <= len(copies) + repeated
+    assert len(fresh) <= survivor_counts["dedup", "unique"] <= len(fresh) + repeated
     assert survivor.alive(), survivor.log()[-3000:]
