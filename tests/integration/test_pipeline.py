@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 
 from agents.replay import replay
@@ -73,4 +74,41 @@ async def test_bad_input_is_dead_lettered_and_the_next_article_still_flows(
     assert {letter.payload for letter in letters} >= {b"not json", b"\xff\xfe{bad utf8"}
     enriched = await read_topic(settings, settings.topics.enriched, expect=1, timeout=120)
     assert [enriched_from_bytes(m.value).article.id for m in enriched] == ["good-1"]
+    assert worker.alive(), worker.log()[-3000:]
+
+
+async def test_a_note_naming_no_place_gets_the_country_its_source_usually_reports(
+        settings, start_worker):
+    # The entities agent learns each source's usual country from the articles
+    # it tags (pipeline/_entities_sources.py): five notes from "Dawn" placed by
+    # their own text, then one that names no place.
+    from tests.integration.conftest import produce
+
+    def note(article_id: str, headline: str, body: str) -> bytes:
+        return json.dumps({"id": article_id, "source": "Dawn", "headline": headline,
+                           "body": body}).encode()
+
+    worker = start_worker()
+    placed = [
+        note("dawn-1", "Traders strike", "Traders in Lahore shut their shops on Monday to "
+             "protest against a new sales tax."),
+        note("dawn-2", "Students arrested", "Police in Karachi arrested 14 people after clashes "
+             "between rival student groups."),
+        note("dawn-3", "Lawyers boycott courts", "Lawyers boycotted courts in Peshawar for a "
+             "second day, demanding better security."),
+        note("dawn-4", "Doctors strike", "Doctors at a state hospital in Quetta went on strike "
+             "over unpaid salaries."),
+        note("dawn-5", "Farmers block highway", "Farmers blocked the main highway near Multan, "
+             "calling for higher wheat prices."),
+    ]
+    await produce(settings, placed)
+    first = await read_topic(settings, settings.topics.enriched, expect=5, timeout=120)
+    tagged = {r.article.id: r.entities for r in map(enriched_from_bytes, (m.value for m in first))}
+    assert {(t.country, t.country_from) for t in tagged.values()} == {("PK", "text")}, tagged
+    await produce(settings, [note("dawn-6", "Hunger strike", "Students staged a hunger strike "
+                                  "over the distribution of scholarships.")])
+    every = await read_topic(settings, settings.topics.enriched, expect=6, timeout=60)
+    last = next(r for r in map(enriched_from_bytes, (m.value for m in every))
+                if r.article.id == "dawn-6")
+    assert (last.entities.country, last.entities.country_from) == ("PK", "source")
     assert worker.alive(), worker.log()[-3000:]
