@@ -89,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
         ("records", len(rows)),
         ("correct", correct),
         ("no country predicted", missing),
-        ("country from the source alone", by_source),
+        ("country decided by the source", by_source),
         ("sources with a usual country", sum(1 for s in sources.sources() if sources.home(s))),
         ("labels not mapped", len(unmapped)),
         ("accuracy", f"{accuracy:.4f}"),

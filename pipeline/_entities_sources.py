@@ -74,7 +74,7 @@ class SourceCountries:
         counts = self._counts.get(source)
         if not counts:
             return None
-        total = sum(counts.values())
+        total = counts.total()
         country, count = counts.most_common(1)[0]
         if total < self.min_articles or count < self.min_share * total:
             return None

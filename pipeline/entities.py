@@ -220,16 +220,19 @@ def _tag_doc(doc: Any, text: str, headline_end: int, home: str | None) -> Tagged
         for (name, label), ms in grouped.items()
     ]
     entities.sort(key=lambda e: e.first_position)
-    country_from = "text" if scores else ""
+    country_from = "text"
     if not scores and not home:
         # The source's usual country is a better guess than spellings.
         scores = geo.fallback_scores(doc, text, spans)
-        country_from = "guess" if scores else ""
-    if home:
-        country_from = country_from or "source"
-        scores[home] += geo.HOME_WEIGHT
-    mentions = tuple(sorted((m for ms in grouped.values() for m in ms), key=lambda m: m.start))
+        country_from = "guess"
     country = geo.best_country(scores, entities)
+    if home:
+        scores[home] += geo.HOME_WEIGHT
+        # "source" also when the text's own evidence was outweighed: only
+        # countries the text gave are learnt (pipeline/_entities_sources.py).
+        with_home = geo.best_country(scores, entities)
+        country, country_from = with_home, country_from if with_home == country else "source"
+    mentions = tuple(sorted((m for ms in grouped.values() for m in ms), key=lambda m: m.start))
     return TaggedEntities(
         mentions=mentions,
         entities=tuple(entities),

@@ -104,8 +104,8 @@ class TaggedEntities:
     country: str | None = None  # the article's most likely country
     # What gave ``country``: "text" (places, nationality words, parties the
     # text names), "guess" (capitalised words and spellings, weak) or "source"
-    # (the text gives nothing; the source's usual country, see
-    # pipeline._entities_sources). Empty when there is no country.
+    # (the source's usual country, see pipeline._entities_sources: the text
+    # gives nothing, or it outweighed the text's). Empty when there is no country.
     country_from: str = ""
 
 

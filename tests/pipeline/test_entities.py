@@ -303,3 +303,13 @@ def test_eval_geo_learns_each_sources_usual_country_from_the_records(
         )
     finally:
         geo._BATCH = geo_batch
+
+
+def test_a_country_the_source_tipped_is_marked_as_the_sources() -> None:
+    # "Afghan nationals" weighs a quarter (people from abroad); the source's
+    # usual country outweighs it, and the record must not call that the text's
+    # (only the text's countries are learnt).
+    note = _article("Police arrested a group of Afghan nationals at a market on Sunday.")
+    alone, in_dawn = tag_entities_batch([note, note], homes=[None, "PK"])
+    assert (alone.country, alone.country_from) == ("AF", "text")
+    assert (in_dawn.country, in_dawn.country_from) == ("PK", "source")
