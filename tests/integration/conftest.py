@@ -192,12 +192,15 @@ async def produce(settings: Settings, payloads: list[bytes | None],
 
 
 async def read_topic(settings: Settings, topic: str, *, expect: int | None = None,
+                     until: Callable[[list[Any]], bool] | None = None,
                      timeout: float = 90.0, idle: float = 3.0) -> list[Any]:
     """Every message on ``topic`` from the start.
 
-    Returns once ``expect`` messages have arrived and the topic has then been
-    quiet for ``idle`` seconds (so extra, unexpected messages are caught too),
-    or when ``timeout`` passes.
+    Returns once ``expect`` messages have arrived and ``until`` (if given)
+    holds for them, and the topic has then been quiet for ``idle`` seconds (so
+    extra, unexpected messages are caught too), or when ``timeout`` passes.
+    ``until`` is for outputs that may repeat a record: a count alone would
+    stop at a repeat before the last record came.
     """
     consumer = kafka.consumer(settings, topic, fetch_max_wait_ms=100)
     await consumer.start()
@@ -212,7 +215,8 @@ async def read_topic(settings: Settings, topic: str, *, expect: int | None = Non
                 messages.extend(records)
                 if records:
                     last = loop.time()
-            enough = expect is None or len(messages) >= expect
+            enough = ((expect is None or len(messages) >= expect)
+                      and (until is None or until(messages)))
             if enough and loop.time() - last >= idle:
                 break
     finally:

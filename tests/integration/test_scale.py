@@ -13,12 +13,12 @@ must still come out as duplicates.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import random
 import re
 import urllib.request
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -91,10 +91,6 @@ def bad(article_id: str) -> bytes:
     return json.dumps({"id": article_id, "source": "scale-test", "body": ""}).encode()
 
 
-def ids_of(messages: list, decode) -> list[str]:  # type: ignore[type-arg]
-    return [decode(m.value).article.id for m in messages]
-
-
 def id_of(topics: Any, message: Any) -> str:
     """The article id of an output message: enriched, duplicate or dead letter."""
     if message.topic == topics.deadletter:
@@ -102,19 +98,9 @@ def id_of(topics: Any, message: Any) -> str:
     return enriched_from_bytes(message.value).article.id
 
 
-async def read_all(settings: Settings, topic: str, wanted: set[str], timeout: float) -> list:  # type: ignore[type-arg]
-    """Every message on ``topic`` once the ids ``wanted`` are all there (or ``timeout`` passed).
-
-    Reading up to a count would stop early when a record comes out twice.
-    """
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
-        messages = await read_topic(settings, topic, expect=len(wanted),
-                                    timeout=max(1.0, deadline - loop.time()), idle=1)
-        if wanted <= {id_of(settings.topics, m) for m in messages} or loop.time() >= deadline:
-            return messages
-        await asyncio.sleep(1)
+def has_ids(topics: Any, wanted: set[str]) -> Callable[[list[Any]], bool]:
+    """A ``read_topic`` stop condition: every id of ``wanted`` has come out."""
+    return lambda messages: wanted <= {id_of(topics, m) for m in messages}
 
 
 @pytest.mark.timeout(420)
@@ -175,21 +161,27 @@ async def test_two_workers_share_partitions_and_one_takes_over_when_the_other_st
     await produce(settings, second)
 
     sent = set(originals) | set(fresh) | set(copies) | {"bad-1", "bad-2", "bad-3", "bad-4"}
-    enriched = await read_all(settings, topics.enriched, set(originals) | set(fresh), 180)
-    duplicates = await read_all(settings, topics.duplicates, set(copies), 90)
-    dead = await read_all(settings, topics.deadletter, {f"bad-{i}" for i in range(1, 5)}, 30)
+    enriched = await read_topic(settings, topics.enriched, idle=1, timeout=180,
+                                until=has_ids(topics, set(originals) | set(fresh)))
+    duplicates = await read_topic(settings, topics.duplicates, idle=1, timeout=90,
+                                  until=has_ids(topics, set(copies)))
+    dead = await read_topic(settings, topics.deadletter, idle=1, timeout=30,
+                            until=has_ids(topics, {f"bad-{i}" for i in range(1, 5)}))
     out = [id_of(topics, m) for m in enriched + duplicates + dead]
     # Accounting by id: every article sent comes out, and in one place only.
-    # Phase 2 is sent while the survivor is still recovering: Faust may hand
-    # on a record before it seeks the partition back to its commit and then
-    # hand it on again (at-least-once, README), so a record produced in that
-    # window can come out twice; seen once in 12 runs (one article).
+    # Phase 2 is sent while the survivor is still recovering, and records of
+    # it may come out twice (at-least-once, README): Faust may hand on a
+    # record before it seeks the partition back to its commit and then hand it
+    # on again (one article, once in 12 runs), and a partition the stall watch
+    # fetches again repeats every record after the hole (17 of phase 2's 22,
+    # once in 3 runs). Phase 1 was committed before the clean stop: no repeats.
     assert set(out) == sent, (set(sent) - set(out), set(out) - sent)
     places = [{id_of(topics, m) for m in messages} for messages in (enriched, duplicates, dead)]
     assert sum(map(len, places)) == len(sent), places
     repeats = Counter(out) - Counter(sent)
-    assert sum(repeats.values()) <= len(second) // 4, repeats
-    assert set(ids_of(duplicates, enriched_from_bytes)) == set(copies)
+    phase_2 = set(fresh) | set(copies) | {"bad-3", "bad-4"}
+    assert set(repeats) <= phase_2 and max(repeats.values(), default=0) <= 1, repeats
+    assert {id_of(topics, m) for m in duplicates} == set(copies)
     # The survivor recognised the copies: it recovered the index from the changelog.
     verdicts = {enriched_from_bytes(m.value).article.id: enriched_from_bytes(m.value).dedup
                 for m in duplicates}
