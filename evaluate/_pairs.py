@@ -3,7 +3,11 @@
 Both read JSONL pairs ``{"id", "text1", "text2", "label"}`` (the MSRP format),
 run the real stage on a fresh :class:`~pipeline.dedup.DedupIndex` per pair,
 text1 first, and score a yes/no question about text2 against ``label``.
-The part of ``id`` before the first "-" names the pair's group in the table.
+The part of ``id`` before the first "-" names the pair's group in the table;
+``--short-under CHARS`` adds two more groups: ``short<CHARS``, pairs whose
+shorter text has fewer characters than that, and ``long>=CHARS``, the rest
+(a crawled page that kept only a title and a sign-up box holds little a text
+signal can match).
 ``--half even|odd`` keeps one half of the pairs (see :mod:`evaluate._half`);
 thresholds are chosen on the even half.
 """
@@ -78,6 +82,13 @@ def configure_pairs(parser: argparse.ArgumentParser) -> None:
     )
     add_half_option(parser)
     parser.add_argument(
+        "--short-under",
+        type=int,
+        default=None,
+        metavar="CHARS",
+        help="also score separately the pairs whose shorter text has fewer characters than this",
+    )
+    parser.add_argument(
         "--sweep",
         type=str,
         default=None,
@@ -112,8 +123,17 @@ def read_pairs(path: Path, half: str | None = None) -> list[dict]:
     return read_records(path, _PAIR_FIELDS, half=half, check=_binary_label)
 
 
+def _length_group(pair: dict, short_under: int) -> str:
+    shorter = min(len(pair["text1"]), len(pair["text2"]))
+    return f"short<{short_under}" if shorter < short_under else f"long>={short_under}"
+
+
 def _score(
-    pairs: list[dict], config: DedupConfig, question: Question, errors: list[str] | None = None
+    pairs: list[dict],
+    config: DedupConfig,
+    question: Question,
+    errors: list[str] | None = None,
+    short_under: int | None = None,
 ) -> dict[str, _Counts]:
     counts: dict[str, _Counts] = defaultdict(_Counts)
     for pair in pairs:
@@ -123,6 +143,8 @@ def _score(
         label, predicted = bool(int(pair["label"])), question(first, second)
         counts[str(pair["id"]).split("-")[0]].add(label, predicted)
         counts["all"].add(label, predicted)
+        if short_under is not None:
+            counts[_length_group(pair, short_under)].add(label, predicted)
         if errors is not None and label != predicted:
             errors.append(f"{pair['id']} label={int(label)}")
     return counts
@@ -151,7 +173,7 @@ def run_pairs(args: argparse.Namespace, task: str, question: Question, field: st
             value += step
         console.print(sweep)
     errors: list[str] = []
-    counts = _score(pairs, config, question, errors)
+    counts = _score(pairs, config, question, errors, args.short_under)
     table = Table(title=f"{task}: {args.file.name} ({field}={getattr(config, field)})")
     for column in ("group", "n", "positive", "tp", "fp", "fn", "precision", "recall", "f1"):
         table.add_column(column, justify="left" if column == "group" else "right")

@@ -531,6 +531,27 @@ def test_eval_commands_print_scores_as_the_last_json_line(tmp_path, capsys) -> N
     assert _run_eval("stories", path, capsys)["task"] == "stories"
 
 
+def test_eval_short_under_scores_pairs_with_a_short_text_apart(tmp_path, capsys) -> None:
+    pairs = [
+        {"id": "dup-1", "text1": STORY, "text2": STORY.upper(), "label": 1},
+        {"id": "dup-2", "text1": STORY, "text2": "Gunman kills two", "label": 1},
+    ]
+    path = tmp_path / "pairs.jsonl"
+    path.write_text("".join(json.dumps(p) + "\n" for p in pairs), encoding="utf-8")
+    from evaluate import dedup
+
+    parser = argparse.ArgumentParser()
+    dedup.configure(parser)
+    assert dedup.run(parser.parse_args([str(path), "--short-under", "40"])) == 0
+    rows = {line.split("\u2502")[1].strip(): line.split("\u2502")[2:]
+            for line in capsys.readouterr().out.splitlines() if line.startswith("\u2502")}
+    # n, positive, tp, fp, fn of each group: the short text is the missed copy.
+    cells = {group: [c.strip() for c in row[:5]] for group, row in rows.items()}
+    assert cells["long>=40"] == ["1", "1", "1", "0", "0"]
+    assert cells["short<40"] == ["1", "1", "0", "0", "1"]
+    assert cells["all"] == ["2", "2", "1", "0", "1"]
+
+
 def test_perturbed_reuters_copies_are_found(tmp_path, capsys) -> None:
     if not (EVAL / "reuters21578").is_dir():
         pytest.skip(f"evaluation data not found at {EVAL} (set WIREWATCH_EVAL_DIR)")
