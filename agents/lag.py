@@ -14,7 +14,8 @@ Faust's consumer says of the partition (flow, active, paused, buffered), which
 tells a stuck fetch from a stage that stopped taking input, and with the
 record each agent holds (and the agent's stack, if it has held it all that
 time). If the worker is reading the partition (not paused, as it is while
-tables are restored), it is then fetched again from its committed offset: Faust
+tables are restored) and no agent is still working on the record at its
+committed offset, it is then fetched again from that offset: Faust
 commits only a contiguous run of acked offsets, so records that reached no
 agent hold the partition back until the worker restarts (a CI run of the kill
 -9 test once had a restarted worker sit on one, read but never processed, for
@@ -179,6 +180,17 @@ def holders(held: Mapping[str, HeldEvent], tp: Any) -> list[tuple[str, HeldEvent
             and not (event.task is not None and event.task.done())]
 
 
+def working_on(held: Mapping[str, HeldEvent], tp: Any, offset: int) -> str | None:
+    """The stage still working on record ``offset`` of ``tp``, if one is.
+
+    Example:
+        >>> working_on({"entities": HeldEvent("unique", 1, 0, 0.0, None)},
+        ...            Partition("unique", 1), 0)
+        'entities'
+    """
+    return next((stage for stage, event in holders(held, tp) if event.offset == offset), None)
+
+
 def held_records(held: Mapping[str, HeldEvent], tp: Any, now: float) -> str:
     """Which agents hold a record of ``tp``, which, and for how long."""
     holding = [f"{stage} holds offset {event.offset} for {now - event.since:.0f} s"
@@ -284,6 +296,16 @@ def register(ctx: Context) -> Any:
                     log.warning("%s has held %s[%d]@%d for %.0f s, at:\n%s", stage,
                                 event.topic, event.partition, event.offset,
                                 now - event.since, task_stack(event.task))
+            # A stage still at work on the record the commit waits for (the
+            # entities pool loading its model in the first half minute, a
+            # send waiting on the broker) is slow, not short of a record:
+            # fetching again would only queue hundreds of repeats behind it.
+            head = committed[tp] if committed[tp] is not None else 0
+            stage = working_on(ctx.held, tp, head)
+            if stage is not None:
+                log.warning("%s[%d]: not fetched again: %s is still working on offset %d",
+                            tp.topic, tp.partition, stage, head)
+                continue
             if not await fetched_past(consumer, tp, committed[tp]):
                 continue
             try:

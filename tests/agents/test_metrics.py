@@ -289,6 +289,19 @@ def test_a_partition_without_lag_is_never_stalled() -> None:
         assert watch.update({A0: 0}, {A0: 10}, now=now) == []
 
 
+def stall_timer(consumer: FakeConsumer, metrics: Metrics, monkeypatch: pytest.MonkeyPatch,
+                held: dict[str, HeldEvent]) -> tuple[Any, list[float]]:
+    """The lag timer over ``consumer`` with agents holding ``held``, and its clock (at 1000 s)."""
+    context = SimpleNamespace(app=FakeApp(consumer), metrics=metrics,
+                              settings=Settings.from_env({}), topics={"raw": FakeTopic("raw")},
+                              held=held)
+    clock = [1000.0]
+    monkeypatch.setattr("agents.lag.time.monotonic", lambda: clock[0])
+    register(context)  # type: ignore[arg-type]
+    [(_, tick)] = context.app.timers
+    return tick, clock
+
+
 async def test_the_timer_logs_a_stalled_partition_and_fetches_it_again(
         metrics: Metrics, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -304,13 +317,8 @@ async def test_the_timer_logs_a_stalled_partition_and_fetches_it_again(
 
     hung = asyncio.ensure_future(waits_for_its_output())
     await asyncio.sleep(0)
-    context = SimpleNamespace(app=FakeApp(consumer), metrics=metrics,
-                              settings=Settings.from_env({}), topics={"raw": FakeTopic("raw")},
-                              held={"ingest": HeldEvent("raw", 0, 10, 1000.0, hung)})
-    clock = [1000.0]
-    monkeypatch.setattr("agents.lag.time.monotonic", lambda: clock[0])
-    register(context)  # type: ignore[arg-type]
-    [(_, tick)] = context.app.timers
+    tick, clock = stall_timer(consumer, metrics, monkeypatch,
+                              {"ingest": HeldEvent("raw", 0, 10, 1000.0, hung)})
     await tick()
     clock[0] += 59
     await tick()
@@ -326,12 +334,36 @@ async def test_the_timer_logs_a_stalled_partition_and_fetches_it_again(
     assert "no agent holds a record of it" in caplog.text
     assert "ingest has held raw[0]@10 for 60 s, at:" in caplog.text
     assert "in waits_for_its_output" in caplog.text  # the hung agent's stack
-    assert consumer.seeks == [{A0: 10}, {A1: 5}]  # not the paused one
-    assert "raw[0]: fetching it again from offset 10" in caplog.text
+    # Not the paused one, nor the one whose committed record an agent is still on:
+    # fetching that again would only queue repeats behind the agent.
+    assert consumer.seeks == [{A1: 5}]
+    assert "raw[0]: not fetched again: ingest is still working on offset 10" in caplog.text
+    assert "raw[1]: fetching it again from offset 5" in caplog.text
     assert sample(metrics, "wirewatch_partition_rewinds_total", topic="raw",
-                  partition="0") == 1
+                  partition="1") == 1
+    assert sample(metrics, "wirewatch_partition_rewinds_total", topic="raw",
+                  partition="0") is None
     release.set()
     await hung
+
+
+async def test_a_partition_whose_committed_record_no_agent_holds_is_fetched_again(
+        metrics: Metrics, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The agent holds a later record (11): record 10 never reached it, so the
+    # commit waits for a record nobody will finish. Nothing committed yet
+    # (A1) counts from the start, offset 0, which the entities agent holds.
+    consumer = FakeConsumer({A0: 12, A1: 9}, {A0: 10, A1: None}, {A1: 0})
+    consumer.flow_active = True  # type: ignore[attr-defined]
+    consumer._read_offset = {A0: 11, A1: 4}  # type: ignore[attr-defined]
+    working = asyncio.ensure_future(asyncio.sleep(3600))
+    tick, clock = stall_timer(consumer, metrics, monkeypatch,
+                              {"ingest": HeldEvent("raw", 0, 11, 1000.0, working),
+                               "entities": HeldEvent("raw", 1, 0, 1000.0, working)})
+    await tick()
+    clock[0] += 60
+    await tick()
+    assert consumer.seeks == [{A0: 10}]
+    working.cancel()
 
 
 async def test_a_partition_fetched_past_its_commit_is_fetched_again_whatever_faust_read(
