@@ -114,6 +114,9 @@ class _Consumer(faust_aiokafka.Consumer):
     offset handed on) and a skip is logged, not counted; the partition then
     stalls and the stall watch (``agents/lag.py``) fetches it again. A
     transaction marker on an input topic would stall it for good (README).
+    The seek itself now runs with the flow stopped (:meth:`perform_seek`),
+    which removes the stale batch behind those skips; the rules above stay as
+    the safety net.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -130,6 +133,44 @@ class _Consumer(faust_aiokafka.Consumer):
             await hand_on(message)
 
         self.callback = hand_on_and_remember
+        #: The offsets the last seek to the committed offsets set, until the flow resumes.
+        self._sought: dict[Any, int | None] = {}
+
+    async def perform_seek(self) -> None:
+        """Seek the partitions to their committed offsets with the flow stopped.
+
+        Faust's recovery resumes the stream partitions, seeks them, clears the
+        stream queues and resumes the flow, in that order, with the flow
+        running all along: its fetch loop went on handing on the rest of a
+        batch fetched before the seek, the queue clear dropped those records,
+        and when fetched again they were dropped as already read (Faust's read
+        offset was past them). The partition then stalled until the stall
+        watch fetched it again. Stopped, the fetch loop drops the rest of that
+        batch (Faust does the same at the start of a rebalance); the recovery
+        resumes the flow once it has cleared the queues.
+        """
+        was_active = self.flow_active
+        self.stop_flow()
+        try:
+            await super().perform_seek()
+        except BaseException:
+            if was_active:
+                self.resume_flow()
+            raise
+
+    async def seek_to_committed(self) -> Mapping[Any, int]:
+        committed = await super().seek_to_committed()
+        self._sought = dict(committed)
+        return committed
+
+    def resume_flow(self) -> None:
+        # A record the fetch loop was handing on when the flow stopped sets
+        # its read offset after the seek may have set it: set it again from
+        # the seek (nothing was handed on since, the flow being stopped).
+        sought, self._sought = self._sought, {}
+        for tp, offset in sought.items():
+            self._read_offset[tp] = offset if offset is not None and offset >= 0 else None
+        super().resume_flow()
 
     def _new_offset(self, tp: Any) -> int | None:
         acked = self._acked[tp]
@@ -152,6 +193,7 @@ class _Consumer(faust_aiokafka.Consumer):
     async def on_partitions_revoked(self, revoked: set[Any]) -> None:
         for tp in revoked:
             self._lowest_handed.pop(tp, None)
+            self._sought.pop(tp, None)
         await super().on_partitions_revoked(revoked)
 
     def _new_consumer_thread(self) -> faust_aiokafka.AIOKafkaConsumerThread:

@@ -10,6 +10,7 @@ import asyncio
 from collections import defaultdict
 from typing import Any
 
+import pytest
 from faust.types import TP as TopicPartition
 from intervaltree import IntervalTree
 
@@ -25,6 +26,7 @@ def consumer(committed: int | None, acked: list[int], handed: list[int]) -> Any:
     c._acked_index = defaultdict(set, {TP: set(acked)})
     c._gap = defaultdict(IntervalTree)
     c._lowest_handed = {TP: min(handed)} if handed else {}
+    c._sought = {}
     return c
 
 
@@ -77,3 +79,52 @@ def test_the_lowest_offset_handed_on_of_a_revoked_partition_is_forgotten(monkeyp
                         faust_revoke)
     asyncio.run(c.on_partitions_revoked({TP}))
     assert TP not in c._lowest_handed and revoked == [{TP}]
+
+
+def seeking_consumer(monkeypatch, committed: dict[Any, int], fail: bool = False) -> Any:
+    """A consumer whose Faust seek to ``committed`` records whether the flow was running."""
+    c = consumer(None, [], handed=[])
+    c.flow_active = True
+    c.can_resume_flow, c.suspend_flow = asyncio.Event(), asyncio.Event()
+    c._read_offset = defaultdict(lambda: None)
+    c.flow_during_seek = []
+
+    async def faust_seek_to_committed(self: Any) -> dict[Any, int]:
+        self.flow_during_seek.append(self.flow_active)
+        if fail:
+            raise TimeoutError("no answer from the coordinator")
+        return dict(committed)
+
+    async def faust_perform_seek(self: Any) -> None:
+        # Faust's own: seek, then take the committed offsets as read offsets.
+        sought = await self.seek_to_committed()
+        self._read_offset.update({tp: offset or None for tp, offset in sought.items()})
+
+    monkeypatch.setattr("faust.transport.drivers.aiokafka.Consumer.seek_to_committed",
+                        faust_seek_to_committed)
+    monkeypatch.setattr("faust.transport.drivers.aiokafka.Consumer.perform_seek",
+                        faust_perform_seek)
+    return c
+
+
+def test_the_seek_to_the_committed_offsets_runs_with_the_flow_stopped(monkeypatch) -> None:
+    # Recovery seeks with the flow running; the fetch loop then went on
+    # handing on a batch fetched before the seek. Faust's recovery resumes
+    # the flow itself once it has cleared the stream queues.
+    c = seeking_consumer(monkeypatch, {TP: 4590})
+    asyncio.run(c.perform_seek())
+    assert c.flow_during_seek == [False]
+    assert not c.flow_active and c.suspend_flow.is_set()
+    c._read_offset[TP] = 4593  # the record being handed on when the flow stopped
+    c.resume_flow()
+    assert c.flow_active and c._read_offset[TP] == 4590  # 4590-4593 are read again
+    c._read_offset[TP] = 4600
+    c.resume_flow()  # a later resume leaves the read offsets alone
+    assert c._read_offset[TP] == 4600
+
+
+def test_a_seek_that_fails_gives_back_the_flow_it_stopped(monkeypatch) -> None:
+    c = seeking_consumer(monkeypatch, {}, fail=True)
+    with pytest.raises(TimeoutError):
+        asyncio.run(c.perform_seek())
+    assert c.flow_active
