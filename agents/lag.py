@@ -205,8 +205,13 @@ def task_stack(task: asyncio.Task[Any]) -> str:
     return out.getvalue()
 
 
-async def fetched_past(consumer: Any, tp: Any, committed: int | None) -> bool:
-    """Whether ``consumer`` is reading ``tp`` and has fetched records from ``committed`` on.
+def resume_offset(committed: int | None) -> int:
+    """Where a partition is read from again: its committed offset, its start if none."""
+    return committed if committed is not None else 0
+
+
+async def fetched_past(consumer: Any, tp: Any, start: int) -> bool:
+    """Whether ``consumer`` is reading ``tp`` and has fetched records from ``start`` on.
 
     A partition paused (a worker restoring its tables from their changelogs
     pauses its input for as long as that takes) or not read yet has lost
@@ -215,7 +220,6 @@ async def fetched_past(consumer: Any, tp: Any, committed: int | None) -> bool:
     if not getattr(consumer, "flow_active", True) or tp in getattr(
             consumer, "_paused_partitions", ()):
         return False
-    start = committed or 0
     read = getattr(consumer, "_read_offset", {}).get(tp)
     if read is not None and read >= start:
         return True
@@ -229,13 +233,6 @@ async def fetched_past(consumer: Any, tp: Any, committed: int | None) -> bool:
     except Exception:  # noqa: BLE001 - unknown: leave the partition alone this period
         return False
     return position is not None and position > start
-
-
-async def rewind(consumer: Any, tp: Any, committed: int | None) -> int:
-    """Fetch ``tp`` again from its committed offset (its start if never committed)."""
-    offset = committed if committed is not None else 0
-    await consumer.seek_wait({tp: offset})
-    return offset
 
 
 def input_partitions(assignment: Iterable[Any], topics: Iterable[str]) -> list[Any]:
@@ -300,16 +297,16 @@ def register(ctx: Context) -> Any:
             # entities pool loading its model in the first half minute, a
             # send waiting on the broker) is slow, not short of a record:
             # fetching again would only queue hundreds of repeats behind it.
-            head = committed[tp] if committed[tp] is not None else 0
-            stage = working_on(ctx.held, tp, head)
-            if stage is not None:
+            offset = resume_offset(committed[tp])
+            busy = working_on(ctx.held, tp, offset)
+            if busy is not None:
                 log.warning("%s[%d]: not fetched again: %s is still working on offset %d",
-                            tp.topic, tp.partition, stage, head)
+                            tp.topic, tp.partition, busy, offset)
                 continue
-            if not await fetched_past(consumer, tp, committed[tp]):
+            if not await fetched_past(consumer, tp, offset):
                 continue
             try:
-                offset = await rewind(consumer, tp, committed[tp])
+                await consumer.seek_wait({tp: offset})
             except Exception as exc:  # noqa: BLE001 - tried again at the next stall period
                 log.warning("%s[%d]: could not fetch it again: %r", tp.topic, tp.partition, exc)
                 continue
