@@ -133,7 +133,7 @@ class _Consumer(faust_aiokafka.Consumer):
             await hand_on(message)
 
         self.callback = hand_on_and_remember
-        #: The offsets the last seek to the committed offsets set, until the flow resumes.
+        #: The read offsets the last seek to the committed offsets set, until the flow resumes.
         self._sought: dict[Any, int | None] = {}
 
     async def perform_seek(self) -> None:
@@ -157,19 +157,15 @@ class _Consumer(faust_aiokafka.Consumer):
             if was_active:
                 self.resume_flow()
             raise
-
-    async def seek_to_committed(self) -> Mapping[Any, int]:
-        committed = await super().seek_to_committed()
-        self._sought = dict(committed)
-        return committed
+        # The read offsets Faust has just set from the seek (no await since).
+        self._sought = dict(self._read_offset)
 
     def resume_flow(self) -> None:
         # A record the fetch loop was handing on when the flow stopped sets
-        # its read offset after the seek may have set it: set it again from
+        # its read offset after the seek may have set it: set them again from
         # the seek (nothing was handed on since, the flow being stopped).
-        sought, self._sought = self._sought, {}
-        for tp, offset in sought.items():
-            self._read_offset[tp] = offset if offset is not None and offset >= 0 else None
+        self._read_offset.update(self._sought)
+        self._sought = {}
         super().resume_flow()
 
     def _new_offset(self, tp: Any) -> int | None:
