@@ -228,10 +228,12 @@ def _tag_doc(doc: Any, text: str, headline_end: int, home: str | None) -> Tagged
     country = geo.best_country(scores, entities)
     if home:
         scores[home] += geo.HOME_WEIGHT
-        # "source" also when the text's own evidence was outweighed: only
-        # countries the text gave are learnt (pipeline/_entities_sources.py).
         with_home = geo.best_country(scores, entities)
-        country, country_from = with_home, country_from if with_home == country else "source"
+        if with_home != country:
+            # The source decided, also when it outweighed the text's own
+            # evidence: only countries the text gave are learnt
+            # (pipeline/_entities_sources.py).
+            country, country_from = with_home, "source"
     mentions = tuple(sorted((m for ms in grouped.values() for m in ms), key=lambda m: m.start))
     return TaggedEntities(
         mentions=mentions,
