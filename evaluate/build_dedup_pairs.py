@@ -15,6 +15,11 @@ and writes JSONL pair files ``{"id", "text1", "text2", "label"}``:
 - ``stories_gva_dev.jsonl`` / ``stories_gva_test.jsonl``: same-incident GVA
   articles from different pages (label 1) against articles on other incidents
   in the same state and month (label 0), split in halves by incident id.
+- ``stories_gva_window_dev.jsonl`` / ``..._test.jsonl``: the same, but only
+  pages created at most ``--window-days`` (3) days apart: the pairs a stage
+  with the default 72 h window ever compares (``dct`` is a date, so 3 days
+  rounds the window up). The other files also pair a shooting with its trial
+  months later, which the running stage has long forgotten.
 
 Usage: ``python -m evaluate.build_dedup_pairs --out /tmp/wirewatch_pairs``
 (the shipped IDF table comes from ``python -m evaluate.build_story_idf``).
@@ -31,6 +36,7 @@ import os
 import random
 import re
 import sys
+from datetime import date
 from pathlib import Path
 
 from evaluate._jsonl import read_records
@@ -297,8 +303,18 @@ def corrected_pairs(rows: list[dict]) -> list[dict]:
     return pairs
 
 
-def gva_pairs(folder: Path, rng: random.Random, cap: int) -> tuple[list[dict], list[dict]]:
-    """Same-incident pairs (1) and same state+month other-incident pairs (0), dev/test."""
+def _days_apart(a: dict, b: dict) -> int:
+    return abs((date.fromisoformat(a["dct"]) - date.fromisoformat(b["dct"])).days)
+
+
+def gva_pairs(
+    folder: Path, rng: random.Random, cap: int, window_days: int | None = None
+) -> tuple[list[dict], list[dict]]:
+    """Same-incident pairs (1) and same state+month other-incident pairs (0), dev/test.
+
+    With ``window_days``, only pairs whose pages were created at most that
+    many days apart (``dct``, a date), the pairs a stage with that window compares.
+    """
     rows = read_jsonl(folder / "gva_semeval2018" / "gva_semeval2018.dev.jsonl")
 
     def text(r: dict) -> str:
@@ -310,6 +326,8 @@ def gva_pairs(folder: Path, rng: random.Random, cap: int) -> tuple[list[dict], l
     def distinct(a: dict, b: dict) -> bool:
         # Same page or same headline means one article filed under two
         # incidents (GVA links an article to every incident it mentions).
+        if window_days is not None and _days_apart(a, b) > window_days:
+            return False
         return a["uri"] != b["uri"] and title(a) != title(b) and text(a).strip() != text(b).strip()
 
     by_incident = collections.defaultdict(list)
@@ -359,6 +377,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=3)
     parser.add_argument("--per-kind", type=int, default=250, help="perturbed pairs per kind")
     parser.add_argument("--gva-cap", type=int, default=3, help="pairs per incident / group")
+    parser.add_argument(
+        "--window-days",
+        type=int,
+        default=3,
+        help="the stories_gva_window files keep pairs created at most this many days apart",
+    )
     args = parser.parse_args(argv)
     folder = eval_dir()
     rng = random.Random(args.seed)
@@ -370,6 +394,9 @@ def main(argv: list[str] | None = None) -> int:
     dev, test = gva_pairs(folder, rng, args.gva_cap)
     _write(args.out / "stories_gva_dev.jsonl", dev)
     _write(args.out / "stories_gva_test.jsonl", test)
+    dev, test = gva_pairs(folder, random.Random(args.seed), args.gva_cap, args.window_days)
+    _write(args.out / "stories_gva_window_dev.jsonl", dev)
+    _write(args.out / "stories_gva_window_test.jsonl", test)
     return 0
 
 
