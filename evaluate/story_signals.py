@@ -13,7 +13,10 @@ the same way every time:
 - ``title``: IDF-weighted cosine of the words of the first line (the page
   title in the GVA files), outlet suffix removed;
 - ``age_conflict``: 1 when both texts give ages ("23-year-old", "Jo Smith,
-  23,") and share none (two victims, two incidents?).
+  23,") and share none (two victims, two incidents?);
+- with ``--embeddings wordllama``: ``embedding`` and ``embedding_title``, the
+  cosine of sentence embeddings of the first 2,000 characters and of the
+  titles (WordLlama's bundled model, see :mod:`evaluate._embeddings`).
 
 For each signal, and for ``story + a * signal`` with ``a`` from a small grid,
 the table gives the recall at the lowest threshold with precision at least
@@ -35,6 +38,8 @@ from pathlib import Path
 
 import numpy as np
 
+from evaluate import _embeddings
+from evaluate._embeddings import Embed
 from evaluate._pairs import read_pairs
 from pipeline import _dedup_story_terms as story
 
@@ -87,6 +92,17 @@ def signals(text1: str, text2: str) -> dict[str, float]:
     }
 
 
+def embedding_signals(pairs: list[dict], embed: Embed) -> dict[str, np.ndarray]:
+    """The ``embedding`` and ``embedding_title`` cosine of every pair, embedded in batches."""
+
+    def cosines(part: Callable[[str], str]) -> np.ndarray:
+        first = embed([part(p["text1"]) for p in pairs])
+        second = embed([part(p["text2"]) for p in pairs])
+        return np.einsum("ij,ij->i", first, second).astype(np.float64)
+
+    return {"embedding": cosines(lambda text: text[:_PREFIX]), "embedding_title": cosines(_title)}
+
+
 def edge(scores: np.ndarray, labels: np.ndarray, precision: float) -> tuple[float, float, float]:
     """(threshold, precision, recall) at the lowest threshold with at least ``precision``.
 
@@ -133,7 +149,19 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("file", type=Path, metavar="PAIRS", help="pairs as for eval stories")
     parser.add_argument("--precision", type=float, default=0.95, help="precision floor")
+    parser.add_argument(
+        "--embeddings",
+        choices=["wordllama"],
+        default=None,
+        help="also score sentence-embedding cosines (needs: pip install 'wirewatch[embeddings]')",
+    )
     args = parser.parse_args(argv)
+    embed = None
+    if args.embeddings:
+        try:
+            embed = _embeddings.wordllama()
+        except _embeddings.EmbeddingsMissing as error:
+            parser.error(str(error))
 
     from rich.console import Console
     from rich.progress import track
@@ -147,6 +175,8 @@ def main(argv: list[str] | None = None) -> int:
     ]
     labels = np.array([int(p["label"]) for p in pairs])
     columns = {name: np.array([r[name] for r in rows]) for name in rows[0]} if rows else {}
+    if embed is not None and pairs:
+        columns.update(embedding_signals(pairs, embed))
     even = np.arange(len(pairs)) % 2 == 0
     table = Table(title=f"story signals: {args.file.name}, recall at precision >= {args.precision}")
     for column in ("signal", "a", "t", "P", "R", "even->odd a P/R", "odd->even a P/R"):

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from evaluate.story_signals import edge, main, signals
+from evaluate.story_signals import edge, embedding_signals, main, signals
 
 
 def test_edge_is_the_lowest_threshold_that_keeps_the_precision() -> None:
@@ -51,7 +51,10 @@ def test_title_and_text_cosines_are_one_for_a_copy_and_zero_for_nothing_shared()
     assert other["title"] == 0.0 and other["story"] == 0.0
 
 
-def test_main_prints_a_table_and_ends_with_json(tmp_path: Path, capsys) -> None:
+@pytest.mark.parametrize("embeddings", [[], ["--embeddings", "wordllama"]])
+def test_main_prints_a_table_and_ends_with_json(
+    tmp_path: Path, capsys, embeddings: list[str]
+) -> None:
     pairs = [
         (
             "Gunman kills six in Isla Vista\n\nElliot Rodger shot six in Isla Vista.",
@@ -72,10 +75,26 @@ def test_main_prints_a_table_and_ends_with_json(tmp_path: Path, capsys) -> None:
         ),
         encoding="utf-8",
     )
-    assert main([str(path)]) == 0
+    assert main([str(path), *embeddings]) == 0
     out = capsys.readouterr().out.strip().splitlines()
     summary = json.loads(out[-1])
     assert summary["task"] == "story_signals" and summary["n"] == 6
     assert summary["story"]["recall"] == 1.0
     assert {"full_text", "title", "age_conflict", "story+a*title"} <= set(summary)
     assert any("story + a*title" in line for line in out)
+    if embeddings:
+        assert {"embedding", "embedding_title", "story+a*embedding"} <= set(summary)
+    else:
+        assert "embedding" not in summary
+
+
+def test_embedding_signals_are_one_for_a_copy(embed) -> None:
+    text = "Man shot in Akron\n\nA man was shot."
+    pairs = [
+        {"text1": text, "text2": text},
+        {"text1": text, "text2": "Rain\n\nShowers on Tuesday."},
+    ]
+    signals = embedding_signals(pairs, embed)
+    assert signals["embedding"][0] == pytest.approx(1.0, abs=1e-5)
+    assert signals["embedding_title"][0] == pytest.approx(1.0, abs=1e-5)
+    assert signals["embedding"][1] < 0.9
