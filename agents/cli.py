@@ -27,6 +27,7 @@ DEFAULT_SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 EVAL_TASKS = {
     "dedup": "near-duplicate detection on text pairs (precision/recall/F1)",
     "stories": "story grouping on text pairs (precision/recall/F1)",
+    "story-stream": "story ids over a replayed stream of labelled articles (pairwise P/R/F1)",
     "entities": "entity tagging on CoNLL-format JSONL (PER/ORG/LOC, entity-level F1)",
     "geo": "article country from geotagging (accuracy)",
     "casualties": "article-level casualty toll (exact match, detection P/R)",
@@ -159,7 +160,7 @@ def build_parser(load_eval: bool = True) -> argparse.ArgumentParser:
     tasks.required = True
     for task, summary in EVAL_TASKS.items():
         task_parser = tasks.add_parser(task, help=summary, description=summary)
-        task_parser.set_defaults(eval_module=f"evaluate.{task}")
+        task_parser.set_defaults(eval_module=_eval_module(task))
         if load_eval:
             _configure_eval(task, task_parser)
 
@@ -186,9 +187,13 @@ def build_parser(load_eval: bool = True) -> argparse.ArgumentParser:
     return parser
 
 
+def _eval_module(task: str) -> str:
+    return f"evaluate.{task.replace('-', '_')}"
+
+
 def _configure_eval(task: str, parser: argparse.ArgumentParser) -> None:
     try:
-        module = importlib.import_module(f"evaluate.{task}")
+        module = importlib.import_module(_eval_module(task))
     except ImportError as exc:  # a stage still being built must not break the CLI
         parser.add_argument("rest", nargs="*")
         parser.set_defaults(eval_unavailable=str(exc))

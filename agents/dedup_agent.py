@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from agents.app import Context
+from agents.settings import Settings
 from agents.stage import emit, events_acked_when_done, raw_position, run_one, utcnow
 from pipeline import dedup
 from pipeline.codec import article_from_bytes, record_from_bytes, to_bytes
@@ -29,12 +30,20 @@ GAUGE_EVERY = 256
 LATEST_KEY = b"\x00latest"
 
 
+def dedup_config(settings: Settings) -> dedup.DedupConfig:
+    """The stage's configuration from the ``WIREWATCH_DEDUP_*`` settings."""
+    return dedup.DedupConfig(
+        window=timedelta(hours=settings.dedup_window_hours),
+        story_threshold=settings.dedup_story_threshold,
+    )
+
+
 def register(ctx: Context) -> Any:
     settings = ctx.settings
     topics = settings.topics
     unique, duplicates = ctx.topic(topics.unique), ctx.topic(topics.duplicates)
     table = ctx.app.Table("dedup-index", partitions=1, key_type=bytes, value_type=bytes)
-    config = dedup.DedupConfig(window=timedelta(hours=settings.dedup_window_hours))
+    config = dedup_config(settings)
     state: dict[str, Any] = {"index": None, "seen": 0}
     m = ctx.metrics
     counted = m.stage(STAGE)

@@ -96,6 +96,13 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _fraction(text: str) -> float:
+    value = _positive_float(text)
+    if value > 1:
+        raise ValueError(f"must be at most 1, got {text}")
+    return value
+
+
 def _broker(text: str) -> str:
     text = text.strip()
     if not text:
@@ -150,6 +157,10 @@ class Settings:
         "RULES_FILE", Path, "Alert rules (YAML); reloaded on SIGHUP and when the file changes."))
     dedup_window_hours: float = field(default=72.0, metadata=_env(
         "DEDUP_WINDOW_HOURS", _positive_float, "How long (article time) fingerprints are kept."))
+    dedup_story_threshold: float = field(default=0.15, metadata=_env(
+        "DEDUP_STORY_THRESHOLD", _fraction,
+        "Story-term cosine from which an article joins a story (higher: fewer wrong joins, "
+        "more split stories; see README, De-duplication)."))
     story_ttl_hours: float = field(default=168.0, metadata=_env(
         "STORY_TTL_HOURS", _positive_float,
         "Alert state of a story unseen this long (article time) is dropped."))

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import collections
-import hashlib
 import itertools
 import json
 import os
@@ -39,6 +38,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
+from evaluate._half import label_half
 from evaluate._jsonl import read_records
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z'\-]+|\d+")
@@ -338,13 +338,10 @@ def gva_pairs(
         by_state_month[(row["state"], month)].append(row)
     split: dict[str, list[dict]] = {"dev": [], "test": []}
 
-    def half(incident: str) -> str:
-        return "dev" if hashlib.md5(incident.encode()).digest()[0] % 2 == 0 else "test"
-
     for incident, group in sorted(by_incident.items()):
         found = [(a, b) for i, a in enumerate(group) for b in group[i + 1 :] if distinct(a, b)]
         for a, b in rng.sample(found, min(cap, len(found))):
-            split[half(incident)].append(
+            split[label_half(incident)].append(
                 {"id": f"gva-{a['id']}-{b['id']}", "text1": text(a), "text2": text(b), "label": 1}
             )
     for _key, group in sorted(by_state_month.items()):
@@ -356,7 +353,7 @@ def gva_pairs(
         ]
         for a, b in rng.sample(found, min(cap, len(found))):
             # A negative goes to the half of its first incident; the other may differ.
-            split[half(a["incident_id"])].append(
+            split[label_half(a["incident_id"])].append(
                 {"id": f"gva-{a['id']}-{b['id']}", "text1": text(a), "text2": text(b), "label": 0}
             )
     return split["dev"], split["test"]
