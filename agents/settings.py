@@ -157,7 +157,7 @@ class Settings:
         "RULES_FILE", Path, "Alert rules (YAML); reloaded on SIGHUP and when the file changes."))
     dedup_window_hours: float = field(default=72.0, metadata=_env(
         "DEDUP_WINDOW_HOURS", _positive_float, "How long (article time) fingerprints are kept."))
-    dedup_story_threshold: float = field(default=0.15, metadata=_env(
+    dedup_story_threshold: float = field(default=0.13, metadata=_env(
         "DEDUP_STORY_THRESHOLD", _fraction,
         "Story-term cosine from which an article joins a story (higher: fewer wrong joins, "
         "more split stories; see README, De-duplication)."))

@@ -66,8 +66,10 @@ def _word_vector(text: str, log_tf: bool) -> dict[int, float]:
     return _unit({key: tf(n) * idf.get(key, unknown) for key, n in counts.items()})
 
 
-def _story_vector(text: str) -> dict[int, float]:
+def _story_vector(text: str, evidence: bool = False) -> dict[int, float]:
     hashes, weights = story.story_terms(text)
+    if evidence:  # an age or a year shared counts half, as in the stage
+        weights = story.evidence_weights(hashes.tolist(), weights)
     return dict(zip(hashes.tolist(), weights.tolist(), strict=True))
 
 
@@ -83,7 +85,7 @@ def signals(text1: str, text2: str) -> dict[str, float]:
     """Every signal of one pair (see the module docstring)."""
     ages1, ages2 = _ages(text1), _ages(text2)
     return {
-        "story": _cosine(_story_vector(text1), _story_vector(text2)),
+        "story": _cosine(_story_vector(text1, evidence=True), _story_vector(text2)),
         "full_text": _cosine(
             _word_vector(text1[:_PREFIX], True), _word_vector(text2[:_PREFIX], True)
         ),

@@ -22,7 +22,8 @@ of what the stage has already seen and returns the cleaned article, its
   change figures: it replaces the story it corrects.
 - **Stories**: tf-idf cosine over the top name-like terms (capitalised words
   and numbers; IDF from news document frequencies shipped as a small table,
-  see :mod:`pipeline._dedup_story_terms`).
+  see :mod:`pipeline._dedup_story_terms`); a shared age ("17-year-old") or
+  year counts half, as every crime report gives one.
   An article joins the story of its most similar indexed article above
   ``story_threshold``; otherwise it starts a story named after its own id.
   Its candidates are the rows that share a MinHash band with it or a term
@@ -367,7 +368,9 @@ def deduplicate(index: DedupIndex, article: Article, origin: int = 0) -> DedupRe
         shingles,
         minhash,
         terms,
-        WEIGHTS[stored_weights[: weights.size]],
+        # The stored weights, an age or year shared counting half (on one
+        # side is enough: the cosine multiplies the two).
+        story.evidence_weights(term_list, WEIGHTS[stored_weights[: weights.size]]),
         source,
     )
     keys = row_key_list(probe.shingles, minhash, stored_terms)

@@ -283,6 +283,26 @@ def test_other_outlet_on_the_same_incident_joins_the_story() -> None:
     assert verdict.story_id == "a"
 
 
+def test_two_incidents_sharing_only_an_age_and_a_year_stay_apart(monkeypatch) -> None:
+    # Their story terms share "17-year-old" and "2016" only: a cosine of about
+    # 0.24 at full weight, which crime reports reach by chance; counted half,
+    # about 0.12, under the story threshold.
+    first = (
+        "Teen shot on Maple Street\nA 17-year-old was shot on Maple Street in Akron on Friday "
+        "night, police said. Officers found him near Buchtel High School in 2016."
+    )
+    second = (
+        "Boy wounded in drive-by\nA 17-year-old boy was wounded in a drive-by on Pine Avenue in "
+        "Tulsa, police said. Detectives from the Gilcrease division are looking for a silver "
+        "sedan, 2016."
+    )
+    for share, joined in ((0.5, "b"), (1.0, "a")):  # the share used, and none
+        monkeypatch.setattr("pipeline._dedup_story_terms.WEAK_TERM_SHARE", share)
+        index = DedupIndex()
+        deduplicate(index, article("a", first))
+        assert deduplicate(index, article("b", second)).verdict.story_id == joined
+
+
 def test_a_name_among_the_later_terms_of_a_new_report_still_finds_the_story() -> None:
     # An article posts only its first terms; the new one looks up all of its own.
     from pipeline._dedup_index import _POSTED_TERMS

@@ -126,6 +126,15 @@ def test_common_words_opening_a_sentence_are_no_story_terms() -> None:
     assert {story.term_hash("hermitage"), story.term_hash("barbee")} <= terms
 
 
+def test_an_age_or_a_year_counts_half_in_the_cosine_and_a_name_in_full() -> None:
+    terms = [story.term_hash(w) for w in ("rodger", "22-year-old", "2014", "isla")]
+    weights = np.array([0.6, 0.5, 0.4, 0.3], np.float32)
+    assert story.evidence_weights(terms, weights).tolist() == pytest.approx([0.6, 0.25, 0.2, 0.3])
+    names = terms[:1] + terms[3:]
+    kept = np.array([0.8, 0.6], np.float32)
+    assert story.evidence_weights(names, kept) is kept  # nothing to discount: no copy
+
+
 def test_the_outlet_a_dateline_credits_is_no_story_term() -> None:
     text = (
         "Two dead after Berclair shooting\n\n"
