@@ -323,12 +323,13 @@ def gva_pairs(
     def title(r: dict) -> str:
         return re.sub(r"\W+", " ", (r.get("title") or "").lower()).strip()
 
-    def distinct(a: dict, b: dict) -> bool:
+    def pairable(a: dict, b: dict) -> bool:
         # Same page or same headline means one article filed under two
         # incidents (GVA links an article to every incident it mentions).
-        if window_days is not None and _days_apart(a, b) > window_days:
+        distinct = a["uri"] != b["uri"] and title(a) != title(b)
+        if not distinct or text(a).strip() == text(b).strip():
             return False
-        return a["uri"] != b["uri"] and title(a) != title(b) and text(a).strip() != text(b).strip()
+        return window_days is None or _days_apart(a, b) <= window_days
 
     by_incident = collections.defaultdict(list)
     by_state_month = collections.defaultdict(list)
@@ -339,7 +340,7 @@ def gva_pairs(
     split: dict[str, list[dict]] = {"dev": [], "test": []}
 
     for incident, group in sorted(by_incident.items()):
-        found = [(a, b) for i, a in enumerate(group) for b in group[i + 1 :] if distinct(a, b)]
+        found = [(a, b) for i, a in enumerate(group) for b in group[i + 1 :] if pairable(a, b)]
         for a, b in rng.sample(found, min(cap, len(found))):
             split[label_half(incident)].append(
                 {"id": f"gva-{a['id']}-{b['id']}", "text1": text(a), "text2": text(b), "label": 1}
@@ -349,7 +350,7 @@ def gva_pairs(
             (a, b)
             for i, a in enumerate(group)
             for b in group[i + 1 :]
-            if a["incident_id"] != b["incident_id"] and distinct(a, b)
+            if a["incident_id"] != b["incident_id"] and pairable(a, b)
         ]
         for a, b in rng.sample(found, min(cap, len(found))):
             # A negative goes to the half of its first incident; the other may differ.
