@@ -35,7 +35,9 @@ Question = Callable[[DedupResult, DedupResult], bool]
 
 
 @dataclass
-class _Counts:
+class Counts:
+    """Confusion counts of a yes/no question, and the precision, recall and F1 they give."""
+
     tp: int = 0
     fp: int = 0
     fn: int = 0
@@ -134,8 +136,8 @@ def _score(
     question: Question,
     errors: list[str] | None = None,
     short_under: int | None = None,
-) -> dict[str, _Counts]:
-    counts: dict[str, _Counts] = defaultdict(_Counts)
+) -> dict[str, Counts]:
+    counts: dict[str, Counts] = defaultdict(Counts)
     for pair in pairs:
         index = DedupIndex(config)
         first = deduplicate(index, _article(str(pair["id"]), "1", pair["text1"]))

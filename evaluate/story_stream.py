@@ -33,10 +33,12 @@ from collections import defaultdict
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from operator import itemgetter
 from pathlib import Path
 
 from evaluate._half import label_half
 from evaluate._jsonl import EvalInputError, read_records
+from evaluate._pairs import Counts
 
 _DAY = 86400.0
 
@@ -73,18 +75,10 @@ class PairScores:
     same_label: int  # pairs sharing a label
     right: int  # pairs both together and sharing a label
 
-    @property
-    def precision(self) -> float:
-        return self.right / self.together if self.together else 1.0
-
-    @property
-    def recall(self) -> float:
-        return self.right / self.same_label if self.same_label else 1.0
-
-    @property
-    def f1(self) -> float:
-        p, r = self.precision, self.recall
-        return 2 * p * r / (p + r) if p + r else 0.0
+    def scores(self) -> tuple[float, float, float]:
+        """Precision, recall and F1, as every pair command computes them."""
+        wrong = self.together - self.right
+        return Counts(tp=self.right, fp=wrong, fn=self.same_label - self.right).scores()
 
 
 def _close_pairs(times: list[float], within: float | None) -> int:
@@ -142,10 +136,10 @@ def run(args: argparse.Namespace) -> int:
         config = replace(config, story_threshold=args.story_threshold)
     fields = {"id": (str, int), "text": str, args.label_field: (str, int), args.time_field: str}
     records = read_records(args.file, fields)
-    articles: list[tuple[datetime, int, dict]] = []
+    articles: list[tuple[datetime, dict]] = []
     seen: set[str] = set()
     empty = repeated = 0
-    for number, record in enumerate(records):
+    for record in records:
         label = str(record[args.label_field])
         if args.half is not None and label_half(label) != args.half:
             continue
@@ -157,15 +151,15 @@ def run(args: argparse.Namespace) -> int:
             continue
         seen.add(str(record["id"]))
         moment = _time(record, args.time_field, f"{args.file}: record {record['id']!r}")
-        articles.append((moment, number, record))
-    articles.sort(key=lambda item: (item[0], item[1]))  # time, then file order
+        articles.append((moment, record))
+    articles.sort(key=itemgetter(0))  # by time; a stable sort keeps file order within one
 
     index = DedupIndex(config)
     stories: list[str] = []
     labels: list[str] = []
     times: list[float] = []
     console = Console(stderr=True)
-    for moment, _, record in track(articles, description="replay", console=console, transient=True):
+    for moment, record in track(articles, description="replay", console=console, transient=True):
         title = record.get("title")
         article = Article(
             id=str(record["id"]),
@@ -188,26 +182,13 @@ def run(args: argparse.Namespace) -> int:
     )
     for column in ("pairs", "same label", "together", "right", "precision", "recall", "f1"):
         table.add_column(column, justify="left" if column == "pairs" else "right")
-    for name, scores in ((f"<= {args.window_days:g} days apart", window), ("all", every)):
+    for name, counts in ((f"<= {args.window_days:g} days apart", window), ("all", every)):
+        scores = (f"{value:.4f}" for value in counts.scores())
         table.add_row(
-            name,
-            str(scores.same_label),
-            str(scores.together),
-            str(scores.right),
-            f"{scores.precision:.4f}",
-            f"{scores.recall:.4f}",
-            f"{scores.f1:.4f}",
+            name, str(counts.same_label), str(counts.together), str(counts.right), *scores
         )
     Console(width=120).print(table)
-    print(
-        json.dumps(
-            {
-                "task": "story-stream",
-                "n": len(stories),
-                "precision": round(window.precision, 4),
-                "recall": round(window.recall, 4),
-                "f1": round(window.f1, 4),
-            }
-        )
-    )
+    precision, recall, f1 = (round(value, 4) for value in window.scores())
+    summary = {"task": "story-stream", "n": len(stories), "precision": precision}
+    print(json.dumps(summary | {"recall": recall, "f1": f1}))
     return 0
