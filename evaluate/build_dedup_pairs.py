@@ -307,15 +307,19 @@ def _days_apart(a: dict, b: dict) -> int:
     return abs((date.fromisoformat(a["dct"]) - date.fromisoformat(b["dct"])).days)
 
 
+def gva_rows(folder: Path) -> list[dict]:
+    """The GVA SemEval-2018 articles, each with its incident's id, state and date."""
+    return read_jsonl(folder / "gva_semeval2018" / "gva_semeval2018.dev.jsonl")
+
+
 def gva_pairs(
-    folder: Path, rng: random.Random, cap: int, window_days: int | None = None
+    rows: list[dict], rng: random.Random, cap: int, window_days: int | None = None
 ) -> tuple[list[dict], list[dict]]:
     """Same-incident pairs (1) and same state+month other-incident pairs (0), dev/test.
 
     With ``window_days``, only pairs whose pages were created at most that
     many days apart (``dct``, a date), the pairs a stage with that window compares.
     """
-    rows = read_jsonl(folder / "gva_semeval2018" / "gva_semeval2018.dev.jsonl")
 
     def text(r: dict) -> str:
         return f"{r.get('title') or ''}\n\n{r.get('text') or ''}"
@@ -389,10 +393,11 @@ def main(argv: list[str] | None = None) -> int:
     _write(args.out / "dedup_reuters.jsonl", reuters_pairs(reuters, rng, args.per_kind))
     _write(args.out / "dedup_headlines.jsonl", headline_pairs(reuters, 5000))
     _write(args.out / "dedup_corrected.jsonl", corrected_pairs(reuters))
-    dev, test = gva_pairs(folder, rng, args.gva_cap)
+    gva = gva_rows(folder)
+    dev, test = gva_pairs(gva, rng, args.gva_cap)
     _write(args.out / "stories_gva_dev.jsonl", dev)
     _write(args.out / "stories_gva_test.jsonl", test)
-    dev, test = gva_pairs(folder, random.Random(args.seed), args.gva_cap, args.window_days)
+    dev, test = gva_pairs(gva, random.Random(args.seed), args.gva_cap, args.window_days)
     _write(args.out / "stories_gva_window_dev.jsonl", dev)
     _write(args.out / "stories_gva_window_test.jsonl", test)
     return 0

@@ -39,7 +39,6 @@ from pathlib import Path
 import numpy as np
 
 from evaluate import _embeddings
-from evaluate._embeddings import Embed
 from evaluate._pairs import read_pairs
 from pipeline import _dedup_story_terms as story
 
@@ -94,7 +93,7 @@ def signals(text1: str, text2: str) -> dict[str, float]:
     }
 
 
-def embedding_signals(pairs: list[dict], embed: Embed) -> dict[str, np.ndarray]:
+def embedding_signals(pairs: list[dict], embed: _embeddings.Embed) -> dict[str, np.ndarray]:
     """The ``embedding`` and ``embedding_title`` cosine of every pair, embedded in batches."""
 
     def cosines(part: Callable[[str], str]) -> np.ndarray:

@@ -6,7 +6,7 @@ import json
 import random
 from pathlib import Path
 
-from evaluate.build_dedup_pairs import gva_pairs
+from evaluate.build_dedup_pairs import gva_pairs, gva_rows
 
 
 def _row(doc: str, incident: str, dct: str, title: str) -> dict:
@@ -34,7 +34,7 @@ def _pair_docs(pairs: list[dict]) -> set[tuple[str, str, int]]:
 
 
 def test_the_window_keeps_only_pairs_created_close_together(tmp_path: Path) -> None:
-    folder = _write_gva(
+    rows = gva_rows(_write_gva(
         tmp_path,
         [
             _row("a1", "1", "2014-01-27", "Man shot in Akron"),
@@ -42,13 +42,13 @@ def test_the_window_keeps_only_pairs_created_close_together(tmp_path: Path) -> N
             _row("a3", "1", "2014-06-02", "Akron gunman sentenced"),  # months later
             _row("b1", "2", "2014-01-28", "Woman shot in Toledo"),
         ],
-    )
+    ))
     everything = [
-        p for half in gva_pairs(folder, random.Random(1), cap=10) for p in half
+        p for half in gva_pairs(rows, random.Random(1), cap=10) for p in half
     ]
     windowed = [
         p
-        for half in gva_pairs(folder, random.Random(1), cap=10, window_days=3)
+        for half in gva_pairs(rows, random.Random(1), cap=10, window_days=3)
         for p in half
     ]
     assert _pair_docs(everything) == {
